@@ -1,0 +1,29 @@
+using System.Reflection;
+using MailKit.Net.Smtp;
+
+namespace Tunnel.Cluster.Outbound;
+
+/// <summary>
+/// MailKit's SMTP client for what it does well (greeting, EHLO, STARTTLS, capabilities, reply
+/// parsing), opened up so that <see cref="SmtpSender"/> can run the transaction itself. A relay
+/// must send the stored bytes unchanged (re-encoding breaks DKIM), but MailKit only sends a
+/// <c>MimeMessage</c>, which it re-serializes (and from which it hides Bcc and Content-Length).
+/// So the envelope goes through MailKit's protected <c>SendCommandAsync</c>, and the DATA
+/// content is written into MailKit's own connection stream (after TLS, if any), exactly as
+/// MailKit's own DATA code does, before "." is sent as the final command.
+/// </summary>
+internal sealed class RelaySmtpClient : SmtpClient
+{
+    // SmtpClient.Stream is protected but typed with MailKit's internal SmtpStream, which C#
+    // cannot name from here; it is a System.IO.Stream, which is all we need. MailKit's version
+    // is pinned in Directory.Packages.props and a test guards this lookup.
+    private static readonly PropertyInfo StreamProperty =
+        typeof(SmtpClient).GetProperty("Stream", BindingFlags.Instance | BindingFlags.NonPublic)
+        ?? throw new InvalidOperationException("MailKit.SmtpClient.Stream not found: MailKit changed, see RelaySmtpClient");
+
+    public Task<SmtpResponse> CommandAsync(string command, CancellationToken cancel) => SendCommandAsync(command, cancel);
+
+    /// <summary>The connection as MailKit writes it: bytes written here go out verbatim, in order with commands.</summary>
+    public Stream Connection =>
+        StreamProperty.GetValue(this) as Stream ?? throw new InvalidOperationException("not connected");
+}

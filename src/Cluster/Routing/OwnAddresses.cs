@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Tunnel.Cluster.Routing;
+
+/// <summary>
+/// What "ourselves" means for the loop rule (DESIGN, the MX role): the draft's A records of an
+/// IPv6-only MX host point at the tunnel, so a route can contain our own addresses, and
+/// delivering there would loop. An address in <c>tunnel.own-addresses</c> is ours on every port;
+/// a listen endpoint is ours on its port only, so that a test MX on another port of a loopback
+/// address stays reachable. A wildcard listen endpoint covers every local address of its family
+/// (all of 127.0.0.0/8 for IPv4, since Linux accepts any of them on 0.0.0.0).
+/// </summary>
+public sealed class OwnAddresses
+{
+    private readonly HashSet<IPAddress> _anyPort;
+    private readonly HashSet<IPEndPoint> _endpoints;
+    private readonly HashSet<int> _wildcardV4Ports;
+    private readonly HashSet<int> _wildcardV6Ports;
+    private readonly HashSet<IPAddress> _local;
+
+    public OwnAddresses(IEnumerable<IPAddress> anyPort, IEnumerable<IPEndPoint> listen, IEnumerable<IPAddress> localInterfaces)
+    {
+        _anyPort = anyPort.Select(Canonical).ToHashSet();
+        var endpoints = listen.ToList();
+        _wildcardV4Ports = endpoints.Where(e => e.Address.Equals(IPAddress.Any)).Select(e => e.Port).ToHashSet();
+        _wildcardV6Ports = endpoints.Where(e => e.Address.Equals(IPAddress.IPv6Any)).Select(e => e.Port).ToHashSet();
+        _endpoints = endpoints.Where(e => !IsWildcard(e.Address)).Select(e => new IPEndPoint(Canonical(e.Address), e.Port)).ToHashSet();
+        _local = localInterfaces.Select(Canonical).ToHashSet();
+    }
+
+    /// <summary>True when connecting to <paramref name="target"/> would reach this tunnel.</summary>
+    public bool IsOurs(IPEndPoint target)
+    {
+        var address = Canonical(target.Address);
+        if (_anyPort.Contains(address)) return true;
+        if (_endpoints.Contains(new IPEndPoint(address, target.Port))) return true;
+        var wildcardPorts = address.AddressFamily == AddressFamily.InterNetwork ? _wildcardV4Ports : _wildcardV6Ports;
+        return wildcardPorts.Contains(target.Port) && (_local.Contains(address) || IPAddress.IsLoopback(address));
+    }
+
+    /// <summary>Addresses of this machine's interfaces, for wildcard listen endpoints.</summary>
+    public static IEnumerable<IPAddress> LocalInterfaceAddresses() =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address);
+
+    private static bool IsWildcard(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
+
+    private static IPAddress Canonical(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) return address.MapToIPv4();
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0) return new IPAddress(address.GetAddressBytes());
+        return address;
+    }
+}

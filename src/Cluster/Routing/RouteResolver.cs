@@ -1,0 +1,105 @@
+using System.Net;
+using DnsClient;
+using DnsClient.Protocol;
+
+namespace Tunnel.Cluster.Routing;
+
+/// <summary>
+/// Looks a destination domain up the way RFC 5321 §5.1 says: MX records by preference, else the
+/// domain itself (implicit MX); then A and AAAA of each host. NXDOMAIN and the null MX
+/// (RFC 7505) are permanent; SERVFAIL, timeouts and other DNS trouble are temporary, because a
+/// broken resolver must never bounce mail. Answers are cached by DnsClient for their TTL.
+/// Owns: DNS questions. Does not own: which addresses are ours or allowed (<see cref="RoutePlanner"/>).
+/// </summary>
+public sealed class RouteResolver
+{
+    private const int MaxCnameHops = 8;
+    private readonly LookupClient _dns;
+
+    public RouteResolver(IReadOnlyList<IPEndPoint> servers, TimeSpan timeout)
+    {
+        var options = servers.Count > 0
+            ? new LookupClientOptions(servers.Select(s => new NameServer(s)).ToArray())
+            : new LookupClientOptions();
+        options.UseCache = true;
+        options.Timeout = timeout;
+        options.Retries = 2;
+        options.ThrowDnsErrors = false;
+        options.ContinueOnEmptyResponse = false; // NODATA is an answer, not a server fault
+        options.UseTcpFallback = true;           // truncated UDP answers are retried over TCP
+        _dns = new LookupClient(options);
+    }
+
+    public async Task<RouteLookup> ResolveAsync(string domain, CancellationToken cancel)
+    {
+        var mx = await QueryAsync(domain, QueryType.MX, cancel);
+        if (mx.Status == Answer.NxDomain) return new RouteFailure(true, "5.1.2", $"domain {domain} does not exist (NXDOMAIN)");
+        if (mx.Status == Answer.Temporary) return new RouteFailure(false, "4.4.3", $"MX lookup for {domain} failed: {mx.Detail}");
+
+        var records = mx.Records.OfType<MxRecord>().ToList();
+        if (records.Any(r => r.Exchange.Value == "."))
+            return new RouteFailure(true, "5.1.10", $"domain {domain} accepts no mail (null MX, RFC 7505)");
+
+        var implicitMx = records.Count == 0;
+        var names = implicitMx
+            ? [(Name: domain, Preference: 0)]
+            : records.Select(r => (Name: r.Exchange.Value.TrimEnd('.').ToLowerInvariant(), Preference: (int)r.Preference)).ToList();
+
+        var hosts = new List<MxHost>();
+        var temporary = new List<string>();
+        foreach (var (name, preference) in names)
+        {
+            var v6 = await QueryAsync(name, QueryType.AAAA, cancel);
+            var v4 = await QueryAsync(name, QueryType.A, cancel);
+            foreach (var failed in new[] { v6, v4 }.Where(a => a.Status == Answer.Temporary))
+                temporary.Add($"{name}: {failed.Detail}");
+            if (v6.Status == Answer.Temporary && v4.Status == Answer.Temporary) continue;
+            var addresses = v6.Records.OfType<AaaaRecord>().Select(r => r.Address)
+                .Concat(v4.Records.OfType<ARecord>().Select(r => r.Address)).Distinct().ToList();
+            hosts.Add(new MxHost(name, preference, addresses));
+        }
+
+        if (hosts.All(h => h.Addresses.Count == 0))
+        {
+            return temporary.Count > 0
+                ? new RouteFailure(false, "4.4.3", $"address lookup failed for the MX hosts of {domain}: {string.Join("; ", temporary)}")
+                : new RouteFailure(true, implicitMx ? "5.1.2" : "5.4.4",
+                    implicitMx ? $"domain {domain} has no MX and no address records" : $"no MX host of {domain} has an address");
+        }
+        return new Route(domain, hosts, implicitMx);
+    }
+
+    private enum Answer { Ok, NxDomain, Temporary }
+
+    private sealed record QueryResult(Answer Status, IReadOnlyList<DnsResourceRecord> Records, string Detail);
+
+    /// <summary>One question, following CNAME chains the server did not resolve for us.</summary>
+    private async Task<QueryResult> QueryAsync(string name, QueryType type, CancellationToken cancel)
+    {
+        for (var hop = 0; hop < MaxCnameHops; hop++)
+        {
+            IDnsQueryResponse response;
+            try
+            {
+                response = await _dns.QueryAsync(name, type, QueryClass.IN, cancel);
+            }
+            catch (DnsResponseException e)
+            {
+                return new QueryResult(Answer.Temporary, [], e.Message);
+            }
+            if (response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain)
+                return new QueryResult(Answer.NxDomain, [], "NXDOMAIN");
+            if (response.HasError)
+                return new QueryResult(Answer.Temporary, [], response.ErrorMessage);
+            if (response.Header.ResultTruncated)
+                return new QueryResult(Answer.Temporary, [], "truncated answer");
+
+            var wanted = response.Answers.Where(r => r.RecordType == (ResourceRecordType)type).ToList();
+            if (wanted.Count > 0) return new QueryResult(Answer.Ok, wanted, "");
+            var cname = response.Answers.CnameRecords().LastOrDefault();
+            if (cname is null) return new QueryResult(Answer.Ok, [], "no data");
+            name = cname.CanonicalName.Value.TrimEnd('.');
+        }
+        return new QueryResult(Answer.Temporary, [], $"CNAME chain longer than {MaxCnameHops}");
+    }
+}

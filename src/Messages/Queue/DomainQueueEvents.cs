@@ -1,0 +1,33 @@
+using Tunnel.Messages.Mail;
+
+namespace Tunnel.Messages.Queue;
+
+/// <summary>A message's recipients in one domain became this queue's responsibility.</summary>
+public sealed record MessageEnqueued(
+    MessageId Id,
+    Mailbox? Sender,
+    IReadOnlyList<Mailbox> Recipients,
+    long Size,
+    BodyType Body,
+    DateTimeOffset ReceivedAt) : ITunnelMessage;
+
+/// <summary>
+/// One delivery attempt ended. <see cref="Outcomes"/> names every recipient the attempt
+/// covered; <see cref="NextAttemptAt"/> is set when some recipient is still deferred, so a
+/// restarted queue keeps its schedule.
+/// </summary>
+public sealed record DeliveryAttempted(
+    MessageId Id,
+    DateTimeOffset At,
+    IReadOnlyList<RecipientOutcome> Outcomes,
+    DateTimeOffset? NextAttemptAt) : ITunnelMessage;
+
+/// <summary>Ingress withdrew the message before confirming it (see <see cref="CancelEnqueue"/>).</summary>
+public sealed record MessageCancelled(MessageId Id) : ITunnelMessage;
+
+/// <summary>
+/// Every recipient is final and this domain's reference to the spooled body is released: the
+/// message leaves the queue. Persisted only after the release, so a crash in between releases
+/// again on recovery (the release is idempotent) instead of leaking the body.
+/// </summary>
+public sealed record MessageRemoved(MessageId Id) : ITunnelMessage;

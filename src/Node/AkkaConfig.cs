@@ -1,0 +1,69 @@
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+using Tunnel.Node.Configuration;
+
+namespace Tunnel.Node;
+
+/// <summary>
+/// The Akka settings Tunnel derives from its own: remoting address and seeds, the one
+/// serializer, the SQL persistence plugins on our database, and the sharding mode that makes
+/// "a domain with mail is always running somewhere" true (remember-entities, stored in the
+/// journal so it survives a full restart). These are not tunables, so they are not in
+/// cluster.hocon; they take precedence over it.
+/// </summary>
+public static class AkkaConfig
+{
+    public const string SystemName = "tunnel";
+
+    public static Config For(TunnelSettings settings, Config userConfig)
+    {
+        var connection = ConfigLoader.Quote($"Data Source={settings.Storage.SqliteFile};Pooling=True");
+        var seeds = string.Join(", ", settings.Cluster.Seeds.Select(s => ConfigLoader.Quote($"akka.tcp://{SystemName}@{s.Host}:{s.Port}")));
+        var generated = $$"""
+            akka {
+              actor {
+                provider = cluster
+                serializers.tunnel = "Tunnel.Messages.Serialization.TunnelSerializer, Tunnel.Messages"
+                serialization-bindings { "Tunnel.Messages.ITunnelMessage, Tunnel.Messages" = tunnel }
+              }
+              remote.dot-netty.tcp {
+                hostname = {{ConfigLoader.Quote(settings.Cluster.Hostname)}}
+                port = {{settings.Cluster.Port}}
+              }
+              cluster.seed-nodes = [{{seeds}}]
+              persistence {
+                journal {
+                  plugin = "akka.persistence.journal.sql"
+                  sql {
+                    connection-string = {{connection}}
+                    provider-name = "SQLite.MS"
+                    auto-initialize = true
+                  }
+                }
+                snapshot-store {
+                  plugin = "akka.persistence.snapshot-store.sql"
+                  sql {
+                    connection-string = {{connection}}
+                    provider-name = "SQLite.MS"
+                    auto-initialize = true
+                  }
+                }
+              }
+              cluster.sharding {
+                remember-entities = on
+                remember-entities-store = eventsourced
+                state-store-mode = persistence
+                journal-plugin-id = "akka.persistence.journal.sql"
+                snapshot-plugin-id = "akka.persistence.snapshot-store.sql"
+              }
+            }
+            """;
+        return ConfigurationFactory.ParseString(generated)
+            .WithFallback(userConfig)
+            .WithFallback(ClusterSharding.DefaultConfig())
+            .WithFallback(SqlPersistence.DefaultConfiguration);
+    }
+
+
+}

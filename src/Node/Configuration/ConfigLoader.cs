@@ -1,0 +1,50 @@
+using System.Reflection;
+using Akka.Configuration;
+
+namespace Tunnel.Node.Configuration;
+
+/// <summary>
+/// The node's configuration: the embedded cluster.hocon (the repository's default file), an
+/// operator's file layered over it, and the documented environment variables over both.
+/// (Akka.NET's HOCON does not resolve <c>${?VAR}</c> from the environment, so the variables
+/// are a fixed table here rather than substitutions in the file.)
+/// </summary>
+public static class ConfigLoader
+{
+    /// <summary>Environment variable → the key it overrides.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Environment = new Dictionary<string, string>
+    {
+        ["TUNNEL_HOSTNAME"] = "tunnel.hostname",
+        ["TUNNEL_DATA"] = "tunnel.storage.sqlite.path",
+    };
+
+    public static string DefaultText()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("cluster.hocon")
+            ?? throw new InvalidOperationException("cluster.hocon is not embedded in this build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Defaults, overlaid by <paramref name="file"/> when given, then by the environment.</summary>
+    public static Config Load(string? file, Func<string, string?>? environment = null)
+    {
+        var config = ConfigurationFactory.ParseString(DefaultText());
+        if (file is not null)
+        {
+            if (!File.Exists(file)) throw new ConfigurationException([$"--config: file '{file}' does not exist"]);
+            config = Overlay(File.ReadAllText(file), config);
+        }
+        environment ??= System.Environment.GetEnvironmentVariable;
+        foreach (var (variable, key) in Environment)
+            if (environment(variable) is { } value)
+                config = Overlay($"{key} = {Quote(value)}", config);
+        return config;
+    }
+
+    /// <summary>HOCON text over a base configuration (tests build their node configuration this way).</summary>
+    public static Config Overlay(string hocon, Config under) =>
+        ConfigurationFactory.ParseString(hocon).WithFallback(under);
+
+    public static string Quote(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}

@@ -1,0 +1,200 @@
+using System.Net;
+using Akka.Configuration;
+using Tunnel.Cluster.Ingress;
+using Tunnel.Cluster.Ingress.Protocol;
+using Tunnel.Cluster.Outbound;
+using Tunnel.Cluster.Queue;
+using Tunnel.Cluster.Routing;
+
+namespace Tunnel.Node.Configuration;
+
+/// <summary>
+/// Reads the <c>tunnel { }</c> block into typed settings and checks every value, collecting all
+/// problems with their key names so the operator fixes the file in one go. Defaults live in
+/// cluster.hocon (with their documentation), not here: a key missing from the merged
+/// configuration is itself an error.
+/// </summary>
+public sealed class SettingsReader
+{
+    private readonly Config _config;
+    private readonly List<string> _problems = [];
+
+    private SettingsReader(Config config) => _config = config;
+
+    public static TunnelSettings Read(Config config)
+    {
+        var reader = new SettingsReader(config);
+        var settings = reader.ReadAll();
+        if (reader._problems.Count > 0) throw new ConfigurationException(reader._problems);
+        return settings;
+    }
+
+    private TunnelSettings ReadAll()
+    {
+        var hostname = String("tunnel.hostname");
+        if (hostname.Length == 0) hostname = Dns.GetHostName();
+        var listen = Endpoints("tunnel.smtp.listen", defaultPort: null);
+        if (listen.Count == 0) Problem("tunnel.smtp.listen", "at least one endpoint is needed");
+
+        var ingress = new IngressSettings(
+            hostname,
+            listen,
+            Domains("tunnel.relay.domains"),
+            Bytes("tunnel.smtp.max-message-size", min: 1024),
+            Int("tunnel.smtp.max-recipients", min: 1),
+            Int("tunnel.smtp.max-command-line", min: 510),
+            Int("tunnel.smtp.max-errors", min: 1),
+            Duration("tunnel.smtp.command-timeout"),
+            Duration("tunnel.smtp.data-timeout"));
+
+        var routing = new RoutingSettings(
+            Endpoints("tunnel.dns.servers", defaultPort: 53),
+            Duration("tunnel.dns.timeout"),
+            Addresses("tunnel.own-addresses"));
+
+        var outbound = new OutboundSettings(
+            hostname,
+            Port("tunnel.outbound.port"),
+            Duration("tunnel.outbound.connect-timeout"),
+            Duration("tunnel.outbound.command-timeout"));
+
+        var first = Duration("tunnel.queue.retry.first");
+        var max = Duration("tunnel.queue.retry.max");
+        if (max < first) Problem("tunnel.queue.retry.max", "must not be shorter than tunnel.queue.retry.first");
+        var queue = new QueueSettings(
+            new RetrySchedule(first, max),
+            Int("tunnel.queue.concurrency-per-domain", min: 1),
+            Int("tunnel.queue.shards", min: 1),
+            Int("tunnel.queue.snapshot-every", min: 10),
+            Duration("tunnel.queue.passivate-after"),
+            Duration("tunnel.queue.enqueue-timeout"),
+            Duration("tunnel.queue.attempt-timeout"));
+
+        var provider = String("tunnel.storage.provider");
+        if (provider != "sqlite")
+            Problem("tunnel.storage.provider", $"'{provider}' is not available; this version supports: sqlite");
+        var storage = new StorageSettings(provider, String("tunnel.storage.sqlite.path"));
+        if (storage.SqlitePath.Length == 0) Problem("tunnel.storage.sqlite.path", "must name a directory");
+
+        var cluster = new ClusterSettings(
+            String("tunnel.cluster.hostname"),
+            Int("tunnel.cluster.port", min: 0, max: 65535),
+            Seeds("tunnel.cluster.seeds"));
+
+        return new TunnelSettings(ingress, routing, outbound, queue, storage, cluster);
+    }
+
+    private void Problem(string key, string why) => _problems.Add($"{key}: {why}");
+
+    private bool Has(string key)
+    {
+        if (_config.HasPath(key)) return true;
+        Problem(key, "missing");
+        return false;
+    }
+
+    private string String(string key) => Has(key) ? _config.GetString(key) ?? "" : "";
+
+    private IReadOnlyList<string> Strings(string key)
+    {
+        if (!Has(key)) return [];
+        try { return _config.GetStringList(key).ToList(); }
+        catch (Exception e) { Problem(key, $"must be a list of strings ({e.Message})"); return []; }
+    }
+
+    private int Int(string key, int min, int max = int.MaxValue)
+    {
+        if (!Has(key)) return min;
+        try
+        {
+            var value = _config.GetInt(key);
+            if (value < min || value > max) Problem(key, $"{value} is out of range [{min}, {max}]");
+            return value;
+        }
+        catch (Exception) { Problem(key, $"'{_config.GetString(key)}' is not a whole number"); return min; }
+    }
+
+    private int Port(string key) => Int(key, min: 1, max: 65535);
+
+    private long Bytes(string key, long min)
+    {
+        if (!Has(key)) return min;
+        var value = _config.GetByteSize(key);
+        if (value is null || value < min) { Problem(key, $"'{_config.GetString(key)}' is not a size of at least {min} bytes"); return min; }
+        return value.Value;
+    }
+
+    private TimeSpan Duration(string key)
+    {
+        if (!Has(key)) return TimeSpan.FromSeconds(1);
+        try
+        {
+            var value = _config.GetTimeSpan(key, allowInfinite: false);
+            if (value <= TimeSpan.Zero) Problem(key, "must be positive");
+            return value;
+        }
+        catch (Exception) { Problem(key, $"'{_config.GetString(key)}' is not a duration (e.g. 30s, 5m)"); return TimeSpan.FromSeconds(1); }
+    }
+
+    private IReadOnlySet<string> Domains(string key)
+    {
+        var domains = new HashSet<string>();
+        foreach (var text in Strings(key))
+        {
+            var domain = AddressParser.NormaliseDomain(text.Trim());
+            if (domain is null || domain.StartsWith('[')) Problem(key, $"'{text}' is not a domain name");
+            else domains.Add(domain);
+        }
+        return domains;
+    }
+
+    private IReadOnlyList<IPAddress> Addresses(string key)
+    {
+        var addresses = new List<IPAddress>();
+        foreach (var text in Strings(key))
+        {
+            if (IPAddress.TryParse(text.Trim().Trim('[', ']'), out var address)) addresses.Add(address);
+            else Problem(key, $"'{text}' is not an IP address");
+        }
+        return addresses;
+    }
+
+    /// <summary>"192.0.2.1:25", "[2001:db8::1]:25"; with a default port, the port may be left out.</summary>
+    private IReadOnlyList<IPEndPoint> Endpoints(string key, int? defaultPort)
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var text in Strings(key))
+        {
+            var endpoint = ParseEndpoint(text.Trim(), defaultPort);
+            if (endpoint is null) Problem(key, $"'{text}' is not an endpoint like \"192.0.2.1:2525\" or \"[2001:db8::1]:2525\"");
+            else endpoints.Add(endpoint);
+        }
+        return endpoints;
+    }
+
+    private IReadOnlyList<DnsEndPoint> Seeds(string key)
+    {
+        var seeds = new List<DnsEndPoint>();
+        foreach (var text in Strings(key))
+        {
+            var colon = text.LastIndexOf(':');
+            if (colon > 0 && int.TryParse(text[(colon + 1)..], out var port) && port is > 0 and <= 65535)
+                seeds.Add(new DnsEndPoint(text[..colon].Trim('[', ']'), port));
+            else Problem(key, $"'{text}' is not a \"host:port\" cluster address");
+        }
+        return seeds;
+    }
+
+    public static IPEndPoint? ParseEndpoint(string text, int? defaultPort)
+    {
+        if (IPEndPoint.TryParse(text, out var endpoint) && (endpoint.Port != 0 || text.EndsWith(":0")))
+        {
+            // IPEndPoint.TryParse reads "::1" as an address without port; require brackets then.
+            var hasPort = text.StartsWith('[') ? text.Contains("]:") : text.Count(c => c == ':') == 1;
+            if (hasPort) return endpoint;
+        }
+        if (defaultPort is { } port && IPAddress.TryParse(text.Trim('[', ']'), out var address))
+            return new IPEndPoint(address, port);
+        return null;
+    }
+}

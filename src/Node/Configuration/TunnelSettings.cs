@@ -1,0 +1,25 @@
+using System.Net;
+using Tunnel.Cluster.Ingress;
+using Tunnel.Cluster.Outbound;
+using Tunnel.Cluster.Queue;
+using Tunnel.Cluster.Routing;
+
+namespace Tunnel.Node.Configuration;
+
+/// <summary>Where journal, snapshots and spool live, from <c>tunnel.storage</c>.</summary>
+public sealed record StorageSettings(string Provider, string SqlitePath)
+{
+    public string SqliteFile => Path.GetFullPath(Path.Combine(SqlitePath, "tunnel.db"));
+}
+
+/// <summary>This node's cluster (remoting) address and whom to join, from <c>tunnel.cluster</c>.</summary>
+public sealed record ClusterSettings(string Hostname, int Port, IReadOnlyList<DnsEndPoint> Seeds);
+
+/// <summary>The whole <c>tunnel { }</c> block, parsed once and validated (<see cref="SettingsReader"/>).</summary>
+public sealed record TunnelSettings(
+    IngressSettings Ingress,
+    RoutingSettings Routing,
+    OutboundSettings Outbound,
+    QueueSettings Queue,
+    StorageSettings Storage,
+    ClusterSettings Cluster);

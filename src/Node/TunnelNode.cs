@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Microsoft.Data.Sqlite;
+using Tunnel.Cluster.Ingress;
+using Tunnel.Cluster.Observability;
+using Tunnel.Cluster.Outbound;
+using Tunnel.Cluster.Queue;
+using Tunnel.Cluster.Routing;
+using Tunnel.Cluster.Spool;
+using Tunnel.Node.Configuration;
+
+namespace Tunnel.Node;
+
+/// <summary>
+/// One running node: storage, the actor system joined to its cluster, the DomainQueue shard
+/// region, and the SMTP listener, wired in the order a message travels. Used by Program and,
+/// in-process, by tests.
+/// </summary>
+public sealed class TunnelNode : IAsyncDisposable
+{
+    private readonly IActorRef _listener;
+
+    private TunnelNode(ActorSystem system, IActorRef listener, IReadOnlyList<IPEndPoint> smtpEndpoints, SpoolStore spool)
+    {
+        System = system;
+        _listener = listener;
+        SmtpEndpoints = smtpEndpoints;
+        Spool = spool;
+    }
+
+    public ActorSystem System { get; }
+
+    /// <summary>The SMTP endpoints actually bound (port 0 in the configuration resolved).</summary>
+    public IReadOnlyList<IPEndPoint> SmtpEndpoints { get; }
+
+    public SpoolStore Spool { get; }
+
+    public Task Terminated => System.WhenTerminated;
+
+    public static async Task<TunnelNode> StartAsync(TunnelSettings settings, Config config, TextWriter mailLogOutput, CancellationToken cancel)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(settings.Storage.SqliteFile)!);
+        var connectionString = $"Data Source={settings.Storage.SqliteFile};Pooling=True;Default Timeout=30";
+        var spool = new SpoolStore(() => new SqliteConnection(connectionString));
+        await spool.InitialiseAsync(cancel);
+
+        var sockets = SmtpListener.Bind(settings.Ingress.Listen);
+        var bound = sockets.Select(s => (IPEndPoint)s.LocalEndPoint!).ToList();
+        ActorSystem? system = null;
+        try
+        {
+            system = ActorSystem.Create(AkkaConfig.SystemName, AkkaConfig.For(settings, config));
+            await JoinAsync(system, settings, cancel);
+
+            var mailLog = new MailLog(mailLogOutput);
+            var own = new OwnAddresses(settings.Routing.OwnAddresses, bound, OwnAddresses.LocalInterfaceAddresses());
+            var courier = new Courier(spool, new RouteResolver(settings.Routing.DnsServers, settings.Routing.DnsTimeout), own,
+                new SmtpSender(settings.Outbound), settings.Outbound.Port);
+            var queueServices = new QueueServices(settings.Queue, spool, courier, mailLog);
+            var queues = await ClusterSharding.Get(system).StartAsync(
+                DomainQueueExtractor.TypeName,
+                domain => DomainQueue.Props(domain, queueServices),
+                ClusterShardingSettings.Create(system),
+                new DomainQueueExtractor(settings.Queue.Shards));
+
+            var intake = new MessageIntake(spool, queues, mailLog, settings.Ingress.Hostname, settings.Queue.EnqueueTimeout);
+            var ingress = new IngressServices(settings.Ingress, new RelayPolicy(settings.Ingress.RelayDomains), intake, mailLog);
+            var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
+
+            // Shutdown (Ctrl-C, SIGTERM): first stop taking new connections.
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-smtp", () =>
+            {
+                listener.Tell(new SmtpListener.StopAccepting());
+                return Task.FromResult(Done.Instance);
+            });
+
+            LogStartup(system, settings, bound);
+            return new TunnelNode(system, listener, bound, spool);
+        }
+        catch
+        {
+            foreach (var socket in sockets) socket.Dispose();
+            if (system is not null) await system.Terminate();
+            throw;
+        }
+    }
+
+    /// <summary>Stops the node the way Ctrl-C does.</summary>
+    public Task StopAsync() => CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await Terminated;
+    }
+
+    private static async Task JoinAsync(ActorSystem system, TunnelSettings settings, CancellationToken cancel)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        if (settings.Cluster.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
+        system.Log.Info("Joining cluster as {0} (seeds: {1})", cluster.SelfAddress,
+            settings.Cluster.Seeds.Count == 0 ? "none, a cluster of its own" : string.Join(", ", settings.Cluster.Seeds.Select(s => $"{s.Host}:{s.Port}")));
+        await up.Task.WaitAsync(TimeSpan.FromMinutes(2), cancel);
+    }
+
+    private static void LogStartup(ActorSystem system, TunnelSettings settings, IReadOnlyList<IPEndPoint> bound)
+    {
+        var log = system.Log;
+        log.Info("Tunnel node {0} up as {1}", settings.Ingress.Hostname, Akka.Cluster.Cluster.Get(system).SelfAddress);
+        log.Info("SMTP listening on {0}", string.Join(", ", bound.Select(SmtpListener.Format)));
+        log.Info("Storage: {0} at {1} (journal, snapshots and spool)", settings.Storage.Provider, settings.Storage.SqliteFile);
+        log.Info("Relaying for: {0}", settings.Ingress.RelayDomains.Count == 0
+            ? "no domain (every recipient will be refused; set tunnel.relay.domains)"
+            : string.Join(", ", settings.Ingress.RelayDomains.Order()));
+        log.Info("Own addresses (never delivered to): {0}", settings.Routing.OwnAddresses.Count == 0
+            ? "none besides the listen endpoints" : string.Join(", ", settings.Routing.OwnAddresses));
+        log.Info("DNS: {0}; next hops on port {1}", settings.Routing.DnsServers.Count == 0
+            ? "system resolvers" : string.Join(", ", settings.Routing.DnsServers.Select(SmtpListener.Format)), settings.Outbound.Port);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+
+namespace Tunnel.Tests.Testing;
+
+/// <summary>
+/// The real `tunnel` executable as a child process, for what only a process can show: SIGKILL
+/// in the middle of work, a restart from what is on disk, exit codes. Its output is kept line by
+/// line; the bound SMTP endpoints are read from its start-up log.
+/// </summary>
+public sealed partial class NodeProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+    private readonly Process _process;
+    private readonly object _gate = new();
+    private readonly List<string> _output = [];
+
+    private NodeProcess(Process process) => _process = process;
+
+    public IReadOnlyList<IPEndPoint> SmtpEndpoints { get; private set; } = [];
+
+    public IReadOnlyList<string> Output
+    {
+        get { lock (_gate) return _output.ToArray(); }
+    }
+
+    public int Id => _process.Id;
+
+    public static async Task<NodeProcess> StartAsync(string configFile)
+    {
+        var info = new ProcessStartInfo("dotnet", ["exec", ExecutablePath(), "run", "--config", configFile])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var node = new NodeProcess(process);
+        process.OutputDataReceived += (_, e) => node.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => node.Add(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        await Eventually.Until(() => node.Output.Any(l => l.Contains("SMTP listening on")) || process.HasExited,
+            StartTimeout, "the tunnel process to start listening");
+        if (process.HasExited)
+            throw new InvalidOperationException($"tunnel exited with {process.ExitCode}:\n{string.Join("\n", node.Output)}");
+        var line = node.Output.First(l => l.Contains("SMTP listening on"));
+        node.SmtpEndpoints = EndpointPattern().Matches(line[line.IndexOf("SMTP listening on", StringComparison.Ordinal)..])
+            .Select(m => IPEndPoint.Parse(m.Value)).ToList();
+        return node;
+    }
+
+    /// <summary>
+    /// The node's own build output (src/Node/bin/&lt;configuration&gt;/net10.0/tunnel.dll), built
+    /// with the tests through the project reference. The copy in the test output directory is
+    /// not used: it resolves its dependencies against the test project's, not its own.
+    /// </summary>
+    private static string ExecutablePath()
+    {
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory); // tests/bin/<configuration>/<tfm>/
+        var configuration = testOutput.Parent!.Name;
+        var framework = testOutput.Name;
+        var root = testOutput;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Tunnel.sln"))) root = root.Parent;
+        if (root is null) throw new InvalidOperationException($"no Tunnel.sln above {AppContext.BaseDirectory}");
+        var path = Path.Combine(root.FullName, "src", "Node", "bin", configuration, framework, "tunnel.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("build the solution first", path);
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, exactly like a crash or the OOM killer.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>SIGTERM, as systemd or an operator sends it; returns the exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        if (Kill(_process.Id, 15) != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed");
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) await KillAsync();
+        _process.Dispose();
+    }
+
+    private void Add(string? line)
+    {
+        if (line is null) return;
+        lock (_gate) _output.Add(line);
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [GeneratedRegex(@"(\[[0-9a-fA-F:]+\]|\d+\.\d+\.\d+\.\d+):\d+")]
+    private static partial Regex EndpointPattern();
+}

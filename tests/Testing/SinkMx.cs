@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Tunnel.Tests.Testing;
+
+/// <summary>
+/// A small SMTP receiver written from scratch (no Tunnel code) that plays the real next-hop MX in tests.
+/// What it does with a recipient depends on the local part's prefix:
+/// <c>tempfail…@</c> → RCPT 451 4.2.0, <c>permfail…@</c> → RCPT 550 5.1.1, <c>hang…@</c> → no reply until disposed,
+/// <c>drop…@</c> → connection closed at RCPT; anything else → 250. A message is recorded only with the accepted recipients.
+/// </summary>
+public sealed class SinkMx : IAsyncDisposable
+{
+    private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Socket _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _gate = new();
+    private readonly List<ReceivedMail> _messages = [];
+    private readonly List<IPEndPoint> _clients = [];
+    private readonly List<Task> _sessions = [];
+    private TaskCompletionSource _messageArrived = NewSignal();
+    private Task _acceptLoop = Task.CompletedTask;
+    private int _listening;
+    private int _disposed;
+
+    private SinkMx(IPAddress address)
+    {
+        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            _listener.DualMode = false; // an IPv6 sink must not quietly accept IPv4 clients too
+        try
+        {
+            _listener.Bind(new IPEndPoint(address, 0));
+        }
+        catch
+        {
+            _listener.Dispose();
+            throw;
+        }
+        EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+    }
+
+    /// <summary>Listens on a free port of <paramref name="address"/>.</summary>
+    public static SinkMx Start(IPAddress address)
+    {
+        var sink = BindOnly(address);
+        sink.Listen();
+        return sink;
+    }
+
+    /// <summary>
+    /// Reserves a port without listening, so connections to <see cref="EndPoint"/> are refused until
+    /// <see cref="Listen"/> is called: a next hop that is down and later comes back on the same address.
+    /// </summary>
+    public static SinkMx BindOnly(IPAddress address) => new(address);
+
+    public IPEndPoint EndPoint { get; }
+
+    public IReadOnlyList<ReceivedMail> Messages
+    {
+        get { lock (_gate) return _messages.ToArray(); }
+    }
+
+    public int ConnectionCount
+    {
+        get { lock (_gate) return _clients.Count; }
+    }
+
+    /// <summary>The remote end of every accepted connection, in accept order.</summary>
+    public IReadOnlyList<IPEndPoint> Clients
+    {
+        get { lock (_gate) return _clients.ToArray(); }
+    }
+
+    public void Listen()
+    {
+        if (Interlocked.Exchange(ref _listening, 1) != 0)
+            throw new InvalidOperationException($"SinkMx on {EndPoint} is already listening.");
+        _listener.Listen(512);
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> messages have arrived and returns them all.</summary>
+    public async Task<IReadOnlyList<ReceivedMail>> WaitForMessagesAsync(int count, TimeSpan timeout)
+    {
+        var elapsed = Stopwatch.StartNew();
+        while (true)
+        {
+            Task arrived;
+            lock (_gate)
+            {
+                if (_messages.Count >= count)
+                    return _messages.ToArray();
+                arrived = _messageArrived.Task;
+            }
+
+            try
+            {
+                var remaining = timeout - elapsed.Elapsed;
+                await arrived.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException(
+                    $"SinkMx on {EndPoint} expected {count} message(s) within {timeout.TotalSeconds:0.###} s, " +
+                    $"but {Messages.Count} arrived over {ConnectionCount} connection(s).");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+
+        // Cancelling ends every pending accept, read, write and "hang"; sessions then close their sockets.
+        _stop.Cancel();
+        _listener.Dispose();
+        await _acceptLoop.WaitAsync(DisposeTimeout);
+
+        Task[] sessions;
+        lock (_gate)
+            sessions = _sessions.ToArray();
+        // A session that faulted with an unexpected exception is a bug in the sink: surface it here.
+        await Task.WhenAll(sessions).WaitAsync(DisposeTimeout);
+        _stop.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_stop.Token);
+            }
+            catch (SocketException) when (!_stop.IsCancellationRequested)
+            {
+                continue; // a client that reset before we accepted it
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return; // disposed
+            }
+
+            var client = (IPEndPoint)socket.RemoteEndPoint!;
+            lock (_gate)
+            {
+                _clients.Add(client);
+                // Task.Run: one slow or hung conversation must not hold up accepting the next connection.
+                _sessions.Add(Task.Run(() => RunSessionAsync(socket, client)));
+            }
+        }
+    }
+
+    private async Task RunSessionAsync(Socket socket, IPEndPoint client)
+    {
+        try
+        {
+            await new SinkMxSession(socket, client, Deliver, _stop.Token).RunAsync();
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
+                                      or SocketException or InvalidDataException)
+        {
+            // The client went away, sent an over-long line, or the sink is stopping: just hang up.
+        }
+        finally
+        {
+            Close(socket);
+        }
+    }
+
+    private void Deliver(ReceivedMail mail)
+    {
+        TaskCompletionSource arrived;
+        lock (_gate)
+        {
+            _messages.Add(mail);
+            arrived = _messageArrived;
+            _messageArrived = NewSignal();
+        }
+        arrived.TrySetResult();
+    }
+
+    private static void Close(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both); // FIN rather than RST, like a server hanging up politely
+        }
+        catch (SocketException)
+        {
+            // Already reset by the client.
+        }
+        socket.Dispose();
+    }
+
+    // Continuations run asynchronously so a waiter never runs inside the session that delivered.
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Tunnel.Tests.Testing;
+
+/// <summary>
+/// One SMTP conversation of a <see cref="SinkMx"/>: enough of RFC 5321 to act as a next-hop MX,
+/// with per-recipient failures chosen by the recipient's local part (see <see cref="SinkMx"/>).
+/// </summary>
+internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<ReceivedMail> deliver, CancellationToken stop)
+{
+    private const string HostName = "sink.test";
+    private const int MaxLineLength = 64 * 1024;
+    private const int MaxMessageSize = 50 * 1024 * 1024;
+
+    private readonly SmtpLineReader _reader = new(socket, MaxLineLength);
+    private readonly List<string> _recipients = [];
+    private bool _greeted;
+    private string? _mailFromLine;
+    private string? _sender;
+
+    /// <summary>Runs until QUIT, the client closes, a behaviour drops the connection, or the sink stops.</summary>
+    public async Task RunAsync()
+    {
+        await ReplyAsync($"220 {HostName} ESMTP SinkMx");
+        // Each complete line is answered in order before the next is read, which is exactly what
+        // PIPELINING needs: a batch of commands in one packet gets its replies in the same order.
+        while (await _reader.ReadLineAsync(stop) is { } line)
+        {
+            if (!await HandleAsync(Encoding.UTF8.GetString(line, 0, line.Length - 2)))
+                return;
+        }
+    }
+
+    // Returns false when the connection must be closed.
+    private async Task<bool> HandleAsync(string command)
+    {
+        var verb = command.Split(' ', 2)[0].ToUpperInvariant();
+        switch (verb)
+        {
+            case "EHLO":
+                _greeted = true;
+                ResetTransaction();
+                await ReplyAsync(
+                    $"250-{HostName}", "250-PIPELINING", "250-8BITMIME", $"250-SIZE {MaxMessageSize}",
+                    "250-ENHANCEDSTATUSCODES", "250 SMTPUTF8");
+                return true;
+            case "HELO":
+                _greeted = true;
+                ResetTransaction();
+                await ReplyAsync($"250 {HostName}");
+                return true;
+            case "MAIL":
+                await ReplyAsync(Mail(command));
+                return true;
+            case "RCPT":
+                return await RcptAsync(command);
+            case "DATA":
+                return await DataAsync();
+            case "RSET":
+                ResetTransaction();
+                await ReplyAsync("250 2.0.0 Ok");
+                return true;
+            case "NOOP":
+                await ReplyAsync("250 2.0.0 Ok");
+                return true;
+            case "QUIT":
+                await ReplyAsync("221 2.0.0 Bye");
+                return false;
+            default:
+                await ReplyAsync("500 5.5.2 Command not recognized");
+                return true;
+        }
+    }
+
+    private string Mail(string command)
+    {
+        if (!_greeted)
+            return "503 5.5.1 Send EHLO or HELO first";
+        if (_mailFromLine is not null)
+            return "503 5.5.1 Nested MAIL command";
+        if (PathAfter(command, "MAIL FROM:") is not { } sender)
+            return "501 5.5.4 Syntax: MAIL FROM:<address>";
+
+        _mailFromLine = command;
+        _sender = sender.Length == 0 ? null : sender;
+        return "250 2.1.0 Ok";
+    }
+
+    private async Task<bool> RcptAsync(string command)
+    {
+        if (_mailFromLine is null)
+        {
+            await ReplyAsync("503 5.5.1 Need MAIL before RCPT");
+            return true;
+        }
+        if (PathAfter(command, "RCPT TO:") is not { Length: > 0 } recipient)
+        {
+            await ReplyAsync("501 5.5.4 Syntax: RCPT TO:<address>");
+            return true;
+        }
+
+        var at = recipient.LastIndexOf('@');
+        var localPart = (at < 0 ? recipient : recipient[..at]).ToLowerInvariant();
+        if (localPart.StartsWith("tempfail", StringComparison.Ordinal))
+        {
+            await ReplyAsync($"451 4.2.0 <{recipient}> temporarily unavailable");
+        }
+        else if (localPart.StartsWith("permfail", StringComparison.Ordinal))
+        {
+            await ReplyAsync($"550 5.1.1 <{recipient}> no such user");
+        }
+        else if (localPart.StartsWith("hang", StringComparison.Ordinal))
+        {
+            await UntilStoppedAsync(); // simulates a next hop that stops talking mid-transaction
+            return false;
+        }
+        else if (localPart.StartsWith("drop", StringComparison.Ordinal))
+        {
+            return false; // the caller closes the connection without a reply
+        }
+        else
+        {
+            _recipients.Add(recipient);
+            await ReplyAsync("250 2.1.5 Ok");
+        }
+        return true;
+    }
+
+    private async Task<bool> DataAsync()
+    {
+        if (_mailFromLine is null)
+        {
+            await ReplyAsync("503 5.5.1 Need MAIL before DATA");
+            return true;
+        }
+        if (_recipients.Count == 0)
+        {
+            await ReplyAsync("554 5.5.1 No valid recipients");
+            return true;
+        }
+
+        await ReplyAsync("354 End data with <CR><LF>.<CR><LF>");
+        using var data = new MemoryStream();
+        while (true)
+        {
+            if (await _reader.ReadLineAsync(stop) is not { } line)
+                return false; // client vanished mid-message: nothing is recorded
+            if (line.AsSpan().SequenceEqual(".\r\n"u8))
+                break;
+
+            var unstuffed = line[0] == (byte)'.' ? 1 : 0; // RFC 5321 4.5.2
+            data.Write(line, unstuffed, line.Length - unstuffed);
+            if (data.Length > MaxMessageSize)
+                return false;
+        }
+
+        deliver(new ReceivedMail(_sender, _recipients.ToArray(), data.ToArray(), _mailFromLine, client));
+        ResetTransaction();
+        await ReplyAsync("250 2.0.0 Ok");
+        return true;
+    }
+
+    private void ResetTransaction()
+    {
+        _mailFromLine = null;
+        _sender = null;
+        _recipients.Clear();
+    }
+
+    /// <summary>The address inside "&lt;...&gt;" after the prefix ("" for "&lt;&gt;"), or null if malformed.</summary>
+    private static string? PathAfter(string command, string prefix)
+    {
+        if (!command.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            return null;
+        var rest = command.AsSpan(prefix.Length).TrimStart(' ');
+        var close = rest.IndexOf('>');
+        return rest.StartsWith("<") && close > 0 ? rest[1..close].ToString() : null;
+    }
+
+    private async Task UntilStoppedAsync()
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (stop.Register(() => stopped.TrySetResult()))
+            await stopped.Task;
+    }
+
+    private async Task ReplyAsync(params string[] lines)
+    {
+        var bytes = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\r\n")));
+        for (var sent = 0; sent < bytes.Length;)
+            sent += await socket.SendAsync(bytes.AsMemory(sent), SocketFlags.None, stop);
+    }
+}

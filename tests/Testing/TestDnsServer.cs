@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Sockets;
+using ARSoft.Tools.Net;
+using ARSoft.Tools.Net.Dns;
+// The tests project also sees the DnsClient.NET package (through src), whose namespace is "DnsClient".
+using ArDnsClient = ARSoft.Tools.Net.Dns.DnsClient;
+
+namespace Tunnel.Tests.Testing;
+
+/// <summary>
+/// An in-process authoritative DNS server (UDP and TCP on one port) answering from a <see cref="TestZone"/>.
+/// </summary>
+public sealed class TestDnsServer : IAsyncDisposable, IDisposable
+{
+    private const int StartAttempts = 5;
+    private const int TransportTimeoutMs = 2_000;
+    private const int TcpKeepAliveMs = 5_000;
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+    private static readonly DomainName ProbeName = DomainName.Parse("probe.test-dns-server.invalid");
+
+    private readonly DnsServer _server;
+    private int _queryCount;
+    private int _disposed;
+
+    private TestDnsServer(IPEndPoint endPoint)
+    {
+        EndPoint = endPoint;
+        _server = new DnsServer(
+            new UdpServerTransport(endPoint, TransportTimeoutMs),
+            new TcpServerTransport(endPoint, TransportTimeoutMs, TcpKeepAliveMs));
+        _server.QueryReceived += OnQueryReceived;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public TestZone Zone { get; } = new();
+
+    /// <summary>Queries answered since start, over UDP and TCP (the start-up probe is not counted).</summary>
+    public int QueryCount => Volatile.Read(ref _queryCount);
+
+    /// <summary>Starts on 127.0.0.1 unless another address (e.g. ::1) is given, and returns once it answers.</summary>
+    public static async Task<TestDnsServer> StartAsync(IPAddress? bind = null)
+    {
+        var address = bind ?? IPAddress.Loopback;
+        for (var attempt = 1; ; attempt++)
+        {
+            TestDnsServer? server = null;
+            try
+            {
+                // ARSoft cannot bind port 0 and tell us the port, so we find one free for both protocols and
+                // then race anyone else for it; losing the race is a SocketException and a retry.
+                server = new TestDnsServer(new IPEndPoint(address, PortFreeForUdpAndTcp(address)));
+                server._server.Start();
+            }
+            catch (SocketException) when (attempt < StartAttempts)
+            {
+                server?.Dispose();
+                continue;
+            }
+            catch
+            {
+                server?.Dispose();
+                throw;
+            }
+
+            try
+            {
+                await server.ProbeAsync();
+                return server;
+            }
+            catch
+            {
+                server.Dispose();
+                throw;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            _server.Stop();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private Task OnQueryReceived(object sender, QueryReceivedEventArgs e)
+    {
+        if (e.Query is not DnsMessage query)
+            return Task.CompletedTask; // ARSoft answers anything else with its failure response
+
+        if (query.Questions.Count != 1 || !query.Questions[0].Name.Equals(ProbeName))
+            Interlocked.Increment(ref _queryCount);
+
+        var response = query.CreateResponseInstance();
+        // A stub resolver (e.g. DnsClient.NET) expects RA from the server it was configured with.
+        response.IsAuthoritiveAnswer = true;
+        response.IsRecursionAllowed = true;
+
+        if (query.Questions.Count != 1)
+        {
+            response.ReturnCode = ReturnCode.FormatError;
+        }
+        else
+        {
+            var question = query.Questions[0];
+            var (code, answers) = Zone.Lookup(question.Name, question.RecordType);
+            response.ReturnCode = code;
+            response.AnswerRecords.AddRange(answers);
+        }
+
+        e.Response = response;
+        return Task.CompletedTask;
+    }
+
+    // Proves both transports answer before a test points anything at us. Each client uses a single
+    // transport because ARSoft's client silently falls back from UDP to TCP.
+    private async Task ProbeAsync()
+    {
+        using var timeout = new CancellationTokenSource(ProbeTimeout);
+        IClientTransport[] transports = [new UdpClientTransport(EndPoint.Port), new TcpClientTransport(EndPoint.Port)];
+        foreach (var transport in transports)
+        {
+            using var client = new ArDnsClient([EndPoint.Address], [transport], true, TransportTimeoutMs);
+            var answer = await client.ResolveAsync(ProbeName, RecordType.A, RecordClass.INet, null, timeout.Token)
+                .WaitAsync(timeout.Token);
+            if (answer is null)
+                throw new InvalidOperationException($"TestDnsServer on {EndPoint} did not answer over {transport.GetType().Name}.");
+        }
+    }
+
+    private static int PortFreeForUdpAndTcp(IPAddress address)
+    {
+        using var udp = NewSocket(address, SocketType.Dgram, ProtocolType.Udp);
+        udp.Bind(new IPEndPoint(address, 0));
+        var port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+
+        using var tcp = NewSocket(address, SocketType.Stream, ProtocolType.Tcp);
+        tcp.Bind(new IPEndPoint(address, port)); // throws if the TCP side is taken: the caller retries
+        return port;
+    }
+
+    private static Socket NewSocket(IPAddress address, SocketType type, ProtocolType protocol)
+    {
+        var socket = new Socket(address.AddressFamily, type, protocol);
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            socket.DualMode = false;
+        return socket;
+    }
+}
