@@ -23,10 +23,15 @@ dotnet test Tunnel.sln -c "$configuration" --no-build -nologo \
     --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
-# dotnet test prints one summary per test assembly:
-#   "Passed!  - Failed:     0, Passed:    42, Skipped:     0, Total:    42, Duration: ..."
-read -r passed failed skipped < <(awk -F'[:,]' '/ - Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+/ {
-        f += $2; p += $4; s += $6 } END { print p+0, f+0, s+0 }' "$log")
+# dotnet test prints a summary block per test assembly:
+#   Total tests: 42
+#        Passed: 41
+#        Failed: 1
+read -r passed failed skipped < <(awk '
+    /^ *Passed: *[0-9]+ *$/  { p += $2 }
+    /^ *Failed: *[0-9]+ *$/  { f += $2 }
+    /^ *Skipped: *[0-9]+ *$/ { s += $2 }
+    END { print p+0, f+0, s+0 }' "$log")
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1 # the run itself failed (crash, timeout) without a failing test to show for it
 fi
