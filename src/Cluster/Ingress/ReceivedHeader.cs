@@ -30,6 +30,9 @@ public static class ReceivedHeader
     public static string AddressLiteral(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        // The IPv6-addr grammar has no zone ("%eth0"): a link-local client is shown without it.
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
+            address = new IPAddress(address.GetAddressBytes());
         return address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[IPv6:{address}]" : $"[{address}]";
     }
 

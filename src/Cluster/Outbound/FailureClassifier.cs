@@ -25,9 +25,11 @@ public static class FailureClassifier
     {
         var status = Classify(code);
         var expectedClass = status switch { RecipientStatus.Delivered => '2', RecipientStatus.Failed => '5', _ => '4' };
+        // RFC 3463 §2: status-code = class "." subject "." detail, subject and detail 1*3digit.
         var firstWord = text.Split(' ', 2)[0];
-        if (firstWord.Length >= 5 && firstWord[0] == expectedClass && firstWord[1] == '.'
-            && firstWord.Count(c => c == '.') == 2 && firstWord.All(c => char.IsAsciiDigit(c) || c == '.'))
+        var parts = firstWord.Split('.');
+        if (parts.Length == 3 && parts[0].Length == 1 && parts[0][0] == expectedClass
+            && parts.Skip(1).All(p => p.Length is >= 1 and <= 3 && p.All(char.IsAsciiDigit)))
             return firstWord;
         return $"{expectedClass}.0.0";
     }

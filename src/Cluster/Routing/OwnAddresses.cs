@@ -36,7 +36,10 @@ public sealed class OwnAddresses
         if (_anyPort.Contains(address)) return true;
         if (_endpoints.Contains(new IPEndPoint(address, target.Port))) return true;
         var wildcardPorts = address.AddressFamily == AddressFamily.InterNetwork ? _wildcardV4Ports : _wildcardV6Ports;
-        return wildcardPorts.Contains(target.Port) && (_local.Contains(address) || IPAddress.IsLoopback(address));
+        // A connect to the unspecified address (an MX whose A is 0.0.0.0, AAAA ::) reaches this
+        // host on Linux, so it is ours as much as loopback is.
+        return wildcardPorts.Contains(target.Port)
+               && (_local.Contains(address) || IPAddress.IsLoopback(address) || IsWildcard(address));
     }
 
     /// <summary>Addresses of this machine's interfaces, for wildcard listen endpoints.</summary>

@@ -3,8 +3,8 @@ namespace Tunnel.Cluster.Ingress.Protocol;
 /// <summary>
 /// Frames command lines. Only CRLF ends a line (RFC 5321 §2.3.8): a bare LF or CR makes the
 /// line invalid instead of being read as a line end, so that we never see a command boundary
-/// where the next hop would not. A line longer than the limit is reported once, then skipped up
-/// to its CRLF. Pure: bytes in, verdict out; the session owns the buffer.
+/// where the next hop would not. A line longer than the limit is skipped up to its CRLF and
+/// reported once, there. Pure: bytes in, verdict out; the session owns the buffer.
 /// </summary>
 public sealed class CommandLineReader(int maxLineLength)
 {
@@ -47,11 +47,11 @@ public sealed class CommandLineReader(int maxLineLength)
             }
             if (!_skippingLongLine && i > limit + 1)
             {
-                // Far past the limit without CRLF: report now and skip the rest of the line,
-                // so a client cannot make us buffer an endless line.
+                // Far past the limit without CRLF: skip the rest of the line, so a client cannot
+                // make us buffer an endless line. It is reported at its end, once: "every command
+                // MUST generate exactly one reply" (RFC 5321 §4.2), or a pipelining client
+                // would take the second report as the answer to its next command.
                 _skippingLongLine = true;
-                consumed = i + 1;
-                return Status.TooLong;
             }
         }
         if (_skippingLongLine) consumed = input.Length;

@@ -43,15 +43,16 @@ public sealed class DataReader
             switch (_state)
             {
                 case State.LineStart:
+                    _lineOctets = 0;
                     if (b == '.')
                     {
                         Copy(input[runStart..i]);
                         runStart = i + 1; // drop the stuffed (or terminating) dot
                         _state = State.Dot;
-                        _lineOctets = 1;
+                        // Not counted: RFC 5321 §4.5.3.1.6 limits a text line "not counting the
+                        // leading dot duplicated for transparency".
                         continue;
                     }
-                    _lineOctets = 0;
                     goto case State.InLine;
                 case State.Dot:
                     if (b == '\r') { _state = State.DotCr; continue; }
@@ -65,13 +66,14 @@ public sealed class DataReader
                     // ".\r" followed by something else: the CR was bare.
                     BareNewline = true;
                     Copy("\r"u8);
+                    _lineOctets++; // the held-back CR is part of the line
                     runStart = i;
-                    _state = State.InLine;
                     goto case State.InLine;
                 case State.InLine:
-                    if (b == '\r') { _state = State.Cr; }
-                    else if (b == '\n') { BareNewline = true; }
-                    else { _state = State.InLine; }
+                    // A bare LF does not end the line (RFC 5321 §2.3.8): what follows is still
+                    // inside it, so "LF . CRLF" and "CRLF . LF CRLF" are content, never an end.
+                    if (b == '\n') BareNewline = true;
+                    _state = b == '\r' ? State.Cr : State.InLine;
                     if (++_lineOctets > MaxLineOctets + 1) LineTooLong = true;
                     break;
                 case State.Cr:

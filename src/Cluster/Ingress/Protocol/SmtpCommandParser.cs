@@ -84,7 +84,10 @@ public static class SmtpCommandParser
         if (!TryStripKeyword(argument, "TO:", out var rest))
             return new InvalidCommand(SmtpReplies.Syntax("RCPT TO:<address>"));
         // RFC 5321 §4.1.1.3: <Postmaster> without a domain must be accepted; we have no local
-        // mailboxes to deliver it to, so it is refused like any other address we do not relay.
+        // mailboxes to deliver it to, so it is refused like any other address we do not relay
+        // (a policy refusal, not the syntax error the path grammar below would report).
+        if (rest.StartsWith("<postmaster>", StringComparison.OrdinalIgnoreCase))
+            return new InvalidCommand(SmtpReplies.RelayDenied);
         var path = AddressParser.ParsePath(rest, allowNull: false);
         if (!path.Ok)
             return new InvalidCommand(new SmtpReply(501, "5.1.3", $"Bad recipient address syntax: {path.Error}"));

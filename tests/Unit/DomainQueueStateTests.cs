@@ -1,0 +1,241 @@
+using Tunnel.Cluster.Queue;
+using Tunnel.Messages;
+using Tunnel.Messages.Mail;
+using Tunnel.Messages.Queue;
+using Xunit;
+
+namespace Tunnel.Tests.Unit;
+
+/// <summary>
+/// The pure half of a DomainQueue: events applied in order give the state (as on recovery), the
+/// decision after an attempt gives the event, and a snapshot restores exactly what it saved.
+/// States are written one message per line: "id attempts=N next=HH:mm removing? recipient=Status…".
+/// </summary>
+public sealed class DomainQueueStateTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 5, 12, 0, 0, TimeSpan.Zero);
+    private static readonly RetrySchedule Schedule = new(TimeSpan.FromMinutes(5), TimeSpan.FromHours(1));
+    private static readonly MessageId M1 = new("01HZZZZZZZ0000000001");
+    private static readonly MessageId M2 = new("01HZZZZZZZ0000000002");
+    private static readonly Mailbox A = new("a", "example.com");
+    private static readonly Mailbox B = new("b", "example.com");
+    private static readonly Mailbox C = new("c", "example.com");
+
+    public static readonly Dictionary<string, (ITunnelMessage[] Events, string[] Expected)> Histories = new()
+    {
+        ["nothing happened"] = ([], []),
+        ["enqueued"] =
+            ([Enqueued(M1, A, B)], ["M1 attempts=0 next=12:00 a=Pending b=Pending"]),
+        ["enqueued twice: the first one stands"] =
+            ([Enqueued(M1, A, B), Enqueued(M1, C)], ["M1 attempts=0 next=12:00 a=Pending b=Pending"]),
+        ["two messages"] =
+            ([Enqueued(M1, A), Enqueued(M2, B)], ["M1 attempts=0 next=12:00 a=Pending", "M2 attempts=0 next=12:00 b=Pending"]),
+        ["partly delivered, partly deferred"] =
+            ([Enqueued(M1, A, B, C), Attempt(M1, At(1), next: At(6), Delivered(A), Deferred(B), Failed(C))],
+             ["M1 attempts=1 next=12:06 a=Delivered b=Deferred c=Failed"]),
+        ["the deferred rest delivered later: removing"] =
+            ([Enqueued(M1, A, B), Attempt(M1, At(1), next: At(6), Delivered(A), Deferred(B)), Attempt(M1, At(6), next: null, Delivered(B))],
+             ["M1 attempts=2 next=12:06 removing a=Delivered b=Delivered"]),
+        ["every recipient failed at once: removing"] =
+            ([Enqueued(M1, A, B), Attempt(M1, At(1), next: null, Failed(A), Failed(B))],
+             ["M1 attempts=1 next=12:00 removing a=Failed b=Failed"]),
+        ["an attempt covering some recipients leaves the others pending"] =
+            ([Enqueued(M1, A, B), Attempt(M1, At(1), next: null, Delivered(A))],
+             ["M1 attempts=1 next=12:00 a=Delivered b=Pending"]),
+        ["deferred again and again"] =
+            ([Enqueued(M1, A), Attempt(M1, At(1), next: At(6), Deferred(A)), Attempt(M1, At(6), next: At(16), Deferred(A))],
+             ["M1 attempts=2 next=12:16 a=Deferred"]),
+        ["an outcome for a recipient the message does not have is ignored"] =
+            ([Enqueued(M1, A), Attempt(M1, At(1), next: At(6), Delivered(C), Deferred(A))], ["M1 attempts=1 next=12:06 a=Deferred"]),
+        ["an attempt for an unknown message is ignored"] =
+            ([Enqueued(M1, A), Attempt(M2, At(1), next: At(6), Delivered(A))], ["M1 attempts=0 next=12:00 a=Pending"]),
+        ["cancelled"] =
+            ([Enqueued(M1, A), Enqueued(M2, B), new MessageCancelled(M1)], ["M2 attempts=0 next=12:00 b=Pending"]),
+        ["cancelling an unknown message is harmless"] =
+            ([Enqueued(M1, A), new MessageCancelled(M2)], ["M1 attempts=0 next=12:00 a=Pending"]),
+        ["removed after every recipient was final"] =
+            ([Enqueued(M1, A), Attempt(M1, At(1), next: null, Delivered(A)), new MessageRemoved(M1)], []),
+        ["removed twice"] =
+            ([Enqueued(M1, A), Attempt(M1, At(1), next: null, Delivered(A)), new MessageRemoved(M1), new MessageRemoved(M1)], []),
+        ["an id can come back after removal"] =
+            ([Enqueued(M1, A), new MessageRemoved(M1), Enqueued(M1, B)], ["M1 attempts=0 next=12:00 b=Pending"]),
+    };
+
+    public static TheoryData<string> HistoryNames => new(Histories.Keys);
+
+    [Theory]
+    [MemberData(nameof(HistoryNames))]
+    public void Applying_events(string name)
+    {
+        var (events, expected) = Histories[name];
+        var state = new DomainQueueState();
+
+        foreach (var e in events) state.Apply(e);
+
+        Assert.Equal(expected, Describe(state));
+        Assert.Equal(expected.Length == 0, state.IsEmpty);
+    }
+
+    [Theory]
+    [MemberData(nameof(HistoryNames))]
+    public void A_snapshot_restores_the_same_state(string name)
+    {
+        var state = new DomainQueueState();
+        foreach (var e in Histories[name].Events) state.Apply(e);
+
+        var snapshot = state.ToSnapshot();
+        var restored = DomainQueueState.From(snapshot);
+
+        Assert.Equal(Describe(state), Describe(restored));
+        Assert.Equivalent(snapshot, restored.ToSnapshot(), strict: true);
+        foreach (var message in state.Messages)
+        {
+            var copy = restored.Find(message.Id)!;
+            Assert.Equal(message.Sender, copy.Sender);
+            Assert.Equal(message.Size, copy.Size);
+            Assert.Equal(message.Body, copy.Body);
+            Assert.Equal(message.ReceivedAt, copy.ReceivedAt);
+            Assert.Equal(message.Recipients, copy.Recipients);
+        }
+    }
+
+    [Fact]
+    public void Recovery_from_a_snapshot_and_the_events_after_it_matches_full_replay()
+    {
+        ITunnelMessage[] events =
+        [
+            Enqueued(M1, A, B), Enqueued(M2, C),
+            Attempt(M1, At(1), next: At(6), Delivered(A), Deferred(B)),
+            Attempt(M2, At(2), next: At(7), Deferred(C)),
+            Attempt(M1, At(6), next: null, Failed(B)),
+            new MessageRemoved(M1),
+            Attempt(M2, At(7), next: null, Delivered(C)),
+        ];
+        for (var cut = 0; cut <= events.Length; cut++)
+        {
+            var full = new DomainQueueState();
+            foreach (var e in events) full.Apply(e);
+            var before = new DomainQueueState();
+            foreach (var e in events[..cut]) before.Apply(e);
+
+            var recovered = DomainQueueState.From(before.ToSnapshot());
+            foreach (var e in events[cut..]) recovered.Apply(e);
+
+            Assert.Equal(Describe(full), Describe(recovered));
+        }
+    }
+
+    [Fact]
+    public void A_snapshot_keeps_the_envelope()
+    {
+        var state = new DomainQueueState();
+        state.Apply(new MessageEnqueued(M1, null, [A], 1234, BodyType.EightBitMime, T0.ToOffset(TimeSpan.FromHours(-5))));
+        state.Apply(new MessageEnqueued(M2, new Mailbox("\"odd sender\"", "sender.example"), [B], 1, BodyType.SevenBit, T0));
+
+        var restored = DomainQueueState.From(state.ToSnapshot());
+
+        var m1 = restored.Find(M1)!;
+        Assert.Null(m1.Sender);
+        Assert.Equal(1234, m1.Size);
+        Assert.Equal(BodyType.EightBitMime, m1.Body);
+        Assert.Equal(TimeSpan.FromHours(-5), m1.ReceivedAt.Offset);
+        var m2 = restored.Find(M2)!;
+        Assert.Equal(new Mailbox("\"odd sender\"", "sender.example"), m2.Sender);
+        Assert.Equal(BodyType.SevenBit, m2.Body);
+    }
+
+    [Fact]
+    public void A_restored_state_does_not_share_lists_with_its_snapshot()
+    {
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A));
+        var snapshot = state.ToSnapshot();
+        var restored = DomainQueueState.From(snapshot);
+
+        restored.Apply(Attempt(M1, At(1), next: null, Delivered(A)));
+
+        Assert.Equal(RecipientStatus.Pending, Assert.Single(Assert.Single(snapshot.Messages).Recipients).Status);
+        Assert.Equal(["M1 attempts=0 next=12:00 a=Pending"], Describe(state));
+    }
+
+    /// <summary>The event an attempt's outcomes produce: the next try only while some recipient is not final.</summary>
+    [Theory]
+    [InlineData(0, "a=Delivered b=Delivered", null)]
+    [InlineData(0, "a=Failed b=Delivered", null)]
+    [InlineData(0, "a=Delivered b=Deferred", 5)]
+    [InlineData(0, "a=Deferred b=Deferred", 5)]
+    [InlineData(1, "a=Deferred b=Deferred", 10)]
+    [InlineData(2, "a=Deferred b=Failed", 20)]
+    [InlineData(3, "a=Deferred b=Deferred", 40)]
+    [InlineData(4, "a=Deferred b=Deferred", 60)]
+    [InlineData(20, "a=Deferred b=Deferred", 60)]
+    // An attempt that covered only some recipients: the others still need a try.
+    [InlineData(0, "a=Delivered", 5)]
+    [InlineData(1, "b=Failed", 10)]
+    public void Attempted(int attemptsBefore, string outcomes, int? nextInMinutes)
+    {
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A, B));
+        for (var i = 0; i < attemptsBefore; i++) state.Apply(Attempt(M1, At(i), next: At(i + 1), Deferred(A), Deferred(B)));
+        var message = state.Find(M1)!;
+        var now = T0.AddHours(3);
+        var results = outcomes.Split(' ').Select(o => o.Split('=')).Select(o => new RecipientOutcome(
+            new Mailbox(o[0], "example.com"), Enum.Parse<RecipientStatus>(o[1]), "x.0.0", "detail", null)).ToList();
+
+        var attempted = DomainQueueState.Attempted(message, results, now, Schedule);
+
+        Assert.Equal(M1, attempted.Id);
+        Assert.Equal(now, attempted.At);
+        Assert.Equal(results, attempted.Outcomes);
+        Assert.Equal(nextInMinutes is { } minutes ? now.AddMinutes(minutes) : null, attempted.NextAttemptAt);
+    }
+
+    [Fact]
+    public void Attempted_then_applied_reaches_removing_exactly_when_every_recipient_is_final()
+    {
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A, B));
+
+        state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Delivered(A), Deferred(B)], At(1), Schedule));
+        Assert.False(state.Find(M1)!.Removing);
+        Assert.Equal([B], state.Find(M1)!.PendingRecipients);
+        Assert.Equal(At(6), state.Find(M1)!.NextAttemptAt);
+
+        state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Failed(B)], At(6), Schedule));
+        Assert.True(state.Find(M1)!.Removing);
+        Assert.Empty(state.Find(M1)!.PendingRecipients);
+    }
+
+    [Fact]
+    public void Anything_but_a_queue_event_is_refused()
+    {
+        var state = new DomainQueueState();
+
+        Assert.Throws<ArgumentException>(() => state.Apply(new EnqueueAccepted("example.com", M1)));
+        Assert.Throws<ArgumentException>(() => state.Apply(new DomainQueueSnapshot([])));
+    }
+
+    private static DateTimeOffset At(int minutes) => T0.AddMinutes(minutes);
+
+    private static MessageEnqueued Enqueued(MessageId id, params Mailbox[] recipients) =>
+        new(id, new Mailbox("sender", "sender.example"), recipients, 100, BodyType.Unspecified, T0);
+
+    private static DeliveryAttempted Attempt(MessageId id, DateTimeOffset at, DateTimeOffset? next, params RecipientOutcome[] outcomes) =>
+        new(id, at, outcomes, next);
+
+    private static RecipientOutcome Delivered(Mailbox r) => new(r, RecipientStatus.Delivered, "2.0.0", "250 ok", "mx[192.0.2.1]:25");
+    private static RecipientOutcome Deferred(Mailbox r) => new(r, RecipientStatus.Deferred, "4.4.1", "connection refused", null);
+    private static RecipientOutcome Failed(Mailbox r) => new(r, RecipientStatus.Failed, "5.1.1", "550 no such user", "mx[192.0.2.1]:25");
+
+    private static string[] Describe(DomainQueueState state) => state.Messages
+        .OrderBy(m => m.Id.Value)
+        .Select(m => string.Join(' ', new[]
+            {
+                m.Id == M1 ? "M1" : m.Id == M2 ? "M2" : m.Id.Value,
+                $"attempts={m.Attempts}",
+                $"next={m.NextAttemptAt:HH:mm}",
+            }
+            .Concat(m.Removing ? ["removing"] : [])
+            .Concat(m.Recipients.Select(r => $"{r.Recipient.LocalPart}={r.Status}"))))
+        .ToArray();
+}
