@@ -91,11 +91,11 @@ public sealed class DomainQueueStateTests
         foreach (var message in state.Messages)
         {
             var copy = restored.Find(message.Id)!;
-            Assert.Equal(message.Sender, copy.Sender);
+            Assert.Equal(message.Envelope, copy.Envelope);
             Assert.Equal(message.Size, copy.Size);
-            Assert.Equal(message.Body, copy.Body);
             Assert.Equal(message.ReceivedAt, copy.ReceivedAt);
             Assert.Equal(message.Recipients, copy.Recipients);
+            Assert.Equal(message.Outcomes, copy.Outcomes);
         }
     }
 
@@ -129,19 +129,20 @@ public sealed class DomainQueueStateTests
     public void A_snapshot_keeps_the_envelope()
     {
         var state = new DomainQueueState();
-        state.Apply(new MessageEnqueued(M1, null, [A], 1234, BodyType.EightBitMime, T0.ToOffset(TimeSpan.FromHours(-5))));
-        state.Apply(new MessageEnqueued(M2, new Mailbox("\"odd sender\"", "sender.example"), [B], 1, BodyType.SevenBit, T0));
+        state.Apply(new MessageEnqueued(M1, new Envelope(null, BodyType.EightBitMime, SmtpUtf8: true, EnvelopeId: "env-1", Return: DsnReturn.Headers),
+            [new Recipient(A, DsnNotify.Failure | DsnNotify.Delay, "rfc822;a@example.com")], 1234, T0.ToOffset(TimeSpan.FromHours(-5))));
+        state.Apply(new MessageEnqueued(M2, new Envelope(new Mailbox("\"odd sender\"", "sender.example"), BodyType.SevenBit), [new Recipient(B)], 1, T0));
 
         var restored = DomainQueueState.From(state.ToSnapshot());
 
         var m1 = restored.Find(M1)!;
-        Assert.Null(m1.Sender);
+        Assert.Equal(new Envelope(null, BodyType.EightBitMime, true, "env-1", DsnReturn.Headers), m1.Envelope);
+        Assert.Equal([new Recipient(A, DsnNotify.Failure | DsnNotify.Delay, "rfc822;a@example.com")], m1.Recipients);
         Assert.Equal(1234, m1.Size);
-        Assert.Equal(BodyType.EightBitMime, m1.Body);
         Assert.Equal(TimeSpan.FromHours(-5), m1.ReceivedAt.Offset);
         var m2 = restored.Find(M2)!;
-        Assert.Equal(new Mailbox("\"odd sender\"", "sender.example"), m2.Sender);
-        Assert.Equal(BodyType.SevenBit, m2.Body);
+        Assert.Equal(new Mailbox("\"odd sender\"", "sender.example"), m2.Envelope.Sender);
+        Assert.Equal(BodyType.SevenBit, m2.Envelope.Body);
     }
 
     [Fact]
@@ -154,7 +155,7 @@ public sealed class DomainQueueStateTests
 
         restored.Apply(Attempt(M1, At(1), next: null, Delivered(A)));
 
-        Assert.Equal(RecipientStatus.Pending, Assert.Single(Assert.Single(snapshot.Messages).Recipients).Status);
+        Assert.Equal(RecipientStatus.Pending, Assert.Single(Assert.Single(snapshot.Messages).Outcomes).Status);
         Assert.Equal(["M1 attempts=0 next=12:00 a=Pending"], Describe(state));
     }
 
@@ -198,7 +199,7 @@ public sealed class DomainQueueStateTests
 
         state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Delivered(A), Deferred(B)], At(1), Schedule));
         Assert.False(state.Find(M1)!.Removing);
-        Assert.Equal([B], state.Find(M1)!.PendingRecipients);
+        Assert.Equal([new Recipient(B)], state.Find(M1)!.PendingRecipients);
         Assert.Equal(At(6), state.Find(M1)!.NextAttemptAt);
 
         state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Failed(B)], At(6), Schedule));
@@ -218,7 +219,7 @@ public sealed class DomainQueueStateTests
     private static DateTimeOffset At(int minutes) => T0.AddMinutes(minutes);
 
     private static MessageEnqueued Enqueued(MessageId id, params Mailbox[] recipients) =>
-        new(id, new Mailbox("sender", "sender.example"), recipients, 100, BodyType.Unspecified, T0);
+        new(id, new Envelope(new Mailbox("sender", "sender.example")), recipients.Select(r => new Recipient(r)).ToList(), 100, T0);
 
     private static DeliveryAttempted Attempt(MessageId id, DateTimeOffset at, DateTimeOffset? next, params RecipientOutcome[] outcomes) =>
         new(id, at, outcomes, next);
@@ -236,6 +237,6 @@ public sealed class DomainQueueStateTests
                 $"next={m.NextAttemptAt:HH:mm}",
             }
             .Concat(m.Removing ? ["removing"] : [])
-            .Concat(m.Recipients.Select(r => $"{r.Recipient.LocalPart}={r.Status}"))))
+            .Concat(m.Outcomes.Select(r => $"{r.Recipient.LocalPart}={r.Status}"))))
         .ToArray();
 }

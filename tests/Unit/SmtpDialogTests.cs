@@ -314,19 +314,17 @@ public sealed class SmtpDialogTests
         dialog.Handle(SmtpCommandParser.Parse("RCPT TO:<u2@OURS.example>"));
 
         Assert.True(dialog.InTransaction);
-        Assert.Equal(new Mailbox("A", "sender.example"), dialog.Sender);
-        Assert.Equal(BodyType.EightBitMime, dialog.Body);
-        Assert.Equal([new Mailbox("u1", "ours.example"), new Mailbox("u2", "ours.example")], dialog.Recipients);
+        Assert.Equal(new Envelope(new Mailbox("A", "sender.example"), BodyType.EightBitMime), dialog.Envelope);
+        Assert.Equal([new Recipient(new Mailbox("u1", "ours.example")), new Recipient(new Mailbox("u2", "ours.example"))], dialog.Recipients);
 
         dialog.EndTransaction();
 
         Assert.False(dialog.InTransaction);
-        Assert.Null(dialog.Sender);
-        Assert.Equal(BodyType.Unspecified, dialog.Body);
+        Assert.Null(dialog.Envelope);
         Assert.Empty(dialog.Recipients);
         Assert.Equal("c.example", dialog.ClientName); // the greeting outlives the transaction
         Assert.Equal(250, dialog.Handle(SmtpCommandParser.Parse("MAIL FROM:<>")).Reply.Code);
-        Assert.Null(dialog.Sender);
+        Assert.Null(dialog.Envelope!.Sender);
     }
 
     [Fact]
@@ -338,7 +336,7 @@ public sealed class SmtpDialogTests
         dialog.Handle(SmtpCommandParser.Parse($"MAIL FROM:<a@sender.example> SIZE={MaxSize + 1}"));
 
         Assert.False(dialog.InTransaction);
-        Assert.Null(dialog.Sender);
+        Assert.Null(dialog.Envelope);
     }
 
     private static SmtpDialog Ready(string mail = "MAIL FROM:<a@sender.example>")

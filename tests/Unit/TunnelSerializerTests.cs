@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Tunnel.Messages;
 using Tunnel.Messages.Mail;
+using Envelope = Tunnel.Messages.Mail.Envelope;
 using Tunnel.Messages.Queue;
 using Tunnel.Messages.Serialization;
 using Xunit;
@@ -26,20 +27,29 @@ public sealed class TunnelSerializerTests : IDisposable
         new(Recipients[1], RecipientStatus.Deferred, "4.4.1", "connection refused", null),
     ];
 
+    private static readonly Envelope FullEnvelope =
+        new(Sender, BodyType.EightBitMime, SmtpUtf8: true, EnvelopeId: "QQ314159", Return: DsnReturn.Full);
+
+    private static readonly Recipient[] QueuedRecipients =
+    [
+        new(Recipients[0], DsnNotify.Success | DsnNotify.Failure, "rfc822;u1@ours.example"),
+        new(Recipients[1]),
+    ];
+
     /// <summary>One fully populated sample per serialized type; a new manifest needs a sample here.</summary>
     private static readonly Dictionary<Type, ITunnelMessage[]> Samples = new()
     {
         [typeof(Enqueue)] =
         [
-            new Enqueue("ours.example", Id, Sender, Recipients, 123_456_789_012, BodyType.EightBitMime, When),
-            new Enqueue("ours.example", Id, null, [Recipients[0]], 0, BodyType.Unspecified, When.ToUniversalTime()),
+            new Enqueue("ours.example", Id, FullEnvelope, QueuedRecipients, 123_456_789_012, When),
+            new Enqueue("ours.example", Id, new Envelope(null), [new Recipient(Recipients[0])], 0, When.ToUniversalTime()),
         ],
         [typeof(EnqueueAccepted)] = [new EnqueueAccepted("ours.example", Id)],
         [typeof(CancelEnqueue)] = [new CancelEnqueue("ours.example", Id)],
         [typeof(MessageEnqueued)] =
         [
-            new MessageEnqueued(Id, Sender, Recipients, 42, BodyType.SevenBit, When),
-            new MessageEnqueued(Id, null, Recipients, 42, BodyType.Unspecified, When),
+            new MessageEnqueued(Id, FullEnvelope, QueuedRecipients, 42, When),
+            new MessageEnqueued(Id, new Envelope(null), QueuedRecipients, 42, When),
         ],
         [typeof(DeliveryAttempted)] =
         [
@@ -53,9 +63,9 @@ public sealed class TunnelSerializerTests : IDisposable
             new DomainQueueSnapshot([]),
             new DomainQueueSnapshot(
             [
-                new QueuedMessageSnapshot(Id, Sender, Outcomes, 99, BodyType.EightBitMime, When, 3, When.AddHours(1), Removing: false),
-                new QueuedMessageSnapshot(new MessageId("01J0ABCDEFGHJKMNPQRT"), null,
-                    [new RecipientOutcome(Recipients[0], RecipientStatus.Pending, "", "", null)], 1, BodyType.Unspecified, When, 0, When, Removing: true),
+                new QueuedMessageSnapshot(Id, FullEnvelope, QueuedRecipients, Outcomes, 99, When, 3, When.AddHours(1), Removing: false, DelayNotified: true),
+                new QueuedMessageSnapshot(new MessageId("01J0ABCDEFGHJKMNPQRT"), new Envelope(null), [new Recipient(Recipients[0])],
+                    [new RecipientOutcome(Recipients[0], RecipientStatus.Pending, "", "", null)], 1, When, 0, When, Removing: true),
             ]),
         ],
     };

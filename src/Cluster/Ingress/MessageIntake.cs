@@ -4,6 +4,7 @@ using Tunnel.Cluster.Ingress.Protocol;
 using Tunnel.Cluster.Observability;
 using Tunnel.Cluster.Spool;
 using Tunnel.Messages.Mail;
+using Envelope = Tunnel.Messages.Mail.Envelope;
 using Tunnel.Messages.Queue;
 
 namespace Tunnel.Cluster.Ingress;
@@ -13,9 +14,8 @@ public sealed record IncomingMessage(
     IPAddress Client,
     string? ClientName,
     bool Extended,
-    Mailbox? Sender,
-    IReadOnlyList<Mailbox> Recipients,
-    BodyType Body,
+    Envelope Envelope,
+    IReadOnlyList<Recipient> Recipients,
     ReadOnlyMemory<byte> Content);
 
 /// <summary>
@@ -31,19 +31,20 @@ public sealed class MessageIntake(SpoolStore spool, IActorRef queues, MailLog ma
     {
         var now = DateTimeOffset.UtcNow;
         var id = MessageId.New(now);
-        var header = ReceivedHeader.Build(message.ClientName, message.Client, hostname, message.Extended, id, message.Recipients, now);
+        var header = ReceivedHeader.Build(message.ClientName, message.Client, hostname, message.Extended, id,
+            message.Recipients.Select(r => r.Address).ToList(), now);
         var body = new byte[header.Length + message.Content.Length];
         header.CopyTo(body, 0);
         message.Content.CopyTo(body.AsMemory(header.Length));
-        var byDomain = message.Recipients.GroupBy(r => r.Domain).ToList();
+        var byDomain = message.Recipients.GroupBy(r => r.Address.Domain).ToList();
 
         using var deadline = new CancellationTokenSource(timeout);
         try
         {
             await spool.StoreAsync(id, body, byDomain.Select(d => d.Key), now, deadline.Token);
-            mailLog.Received(id, message.Client, message.ClientName, message.Sender, message.Recipients.Count, body.Length);
+            mailLog.Received(id, message.Client, message.ClientName, message.Envelope.Sender, message.Recipients.Count, body.Length);
             await Task.WhenAll(byDomain.Select(domain => queues.Ask<EnqueueAccepted>(
-                new Enqueue(domain.Key, id, message.Sender, domain.ToList(), body.Length, message.Body, now),
+                new Enqueue(domain.Key, id, message.Envelope, domain.ToList(), body.Length, now),
                 timeout, deadline.Token)));
             return SmtpReplies.Queued(id.Value);
         }

@@ -154,7 +154,7 @@ public sealed class SmtpSession : ReceiveActor
         {
             await FlushAsync(); // replies pipelined before DATA are not held while we store
             reply = await _services.Intake.CommitAsync(new IncomingMessage(_client, _dialog.ClientName, _dialog.Extended,
-                _dialog.Sender, _dialog.Recipients.ToList(), _dialog.Body, content.WrittenMemory));
+                _dialog.Envelope!, _dialog.Recipients.ToList(), content.WrittenMemory));
         }
         if (!reply.IsPositive) _services.MailLog.Refused(_client, reply.ToString());
         _dialog.EndTransaction();

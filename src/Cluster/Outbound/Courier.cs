@@ -16,8 +16,8 @@ public sealed class Courier(SpoolStore spool, RouteResolver resolver, OwnAddress
     /// <summary>How many targets one attempt tries before deferring (Postfix: smtp_mx_address_limit).</summary>
     private const int MaxTargetsPerAttempt = 5;
 
-    public async Task<IReadOnlyList<RecipientOutcome>> AttemptAsync(string domain, MessageId id, Mailbox? from,
-        IReadOnlyList<Mailbox> recipients, BodyType body, CancellationToken cancel)
+    public async Task<IReadOnlyList<RecipientOutcome>> AttemptAsync(string domain, MessageId id, Envelope envelope,
+        IReadOnlyList<Recipient> recipients, CancellationToken cancel)
     {
         var message = await spool.ReadAsync(id, cancel);
         if (message is null)
@@ -34,14 +34,14 @@ public sealed class Courier(SpoolStore spool, RouteResolver resolver, OwnAddress
         var problems = new List<string>();
         foreach (var target in ((Targets)plan).List.Take(MaxTargetsPerAttempt))
         {
-            var result = await sender.SendAsync(target, from, recipients, body, message, cancel);
+            var result = await sender.SendAsync(target, envelope, recipients, message, cancel);
             if (result is TransactionCompleted completed) return completed.Outcomes;
             problems.Add(((TargetUnusable)result).Detail);
         }
         return All(recipients, RecipientStatus.Deferred, "4.4.1", string.Join("; ", problems), null);
     }
 
-    private static IReadOnlyList<RecipientOutcome> All(IReadOnlyList<Mailbox> recipients, RecipientStatus status,
+    private static IReadOnlyList<RecipientOutcome> All(IReadOnlyList<Recipient> recipients, RecipientStatus status,
         string dsn, string detail, string? relay) =>
-        recipients.Select(r => new RecipientOutcome(r, status, dsn, detail, relay)).ToList();
+        recipients.Select(r => new RecipientOutcome(r.Address, status, dsn, detail, relay)).ToList();
 }

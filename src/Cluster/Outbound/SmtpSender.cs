@@ -6,6 +6,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using Tunnel.Cluster.Routing;
 using Tunnel.Messages.Mail;
+using Envelope = Tunnel.Messages.Mail.Envelope;
 using Tunnel.Messages.Queue;
 
 namespace Tunnel.Cluster.Outbound;
@@ -22,8 +23,8 @@ public sealed record OutboundSettings(string Hostname, int Port, TimeSpan Connec
 /// </summary>
 public sealed class SmtpSender(OutboundSettings settings)
 {
-    public async Task<TransactionResult> SendAsync(DeliveryTarget target, Mailbox? sender, IReadOnlyList<Mailbox> recipients,
-        BodyType body, ReadOnlyMemory<byte> message, CancellationToken cancel)
+    public async Task<TransactionResult> SendAsync(DeliveryTarget target, Envelope envelope, IReadOnlyList<Recipient> recipients,
+        ReadOnlyMemory<byte> message, CancellationToken cancel)
     {
         using var client = new RelaySmtpClient
         {
@@ -60,7 +61,7 @@ public sealed class SmtpSender(OutboundSettings settings)
 
         try
         {
-            var outcomes = await TransactAsync(client, target, sender, recipients, body, message, cancel);
+            var outcomes = await TransactAsync(client, target, envelope, recipients, message, cancel);
             try { await client.DisconnectAsync(quit: true, cancel); }
             catch (Exception e) when (e is IOException or SmtpProtocolException or SmtpCommandException) { /* mail is done */ }
             return new TransactionCompleted(outcomes);
@@ -70,30 +71,30 @@ public sealed class SmtpSender(OutboundSettings settings)
             // The connection broke mid-transaction: nobody but the next hop knows whether the
             // data arrived, so defer (a duplicate is better than a loss).
             var detail = $"connection to {target} lost during transaction: {e.Message}";
-            return new TransactionCompleted(recipients.Select(r => Outcome(r, RecipientStatus.Deferred, "4.4.2", detail, target)).ToList());
+            return new TransactionCompleted(recipients.Select(r => Outcome(r.Address, RecipientStatus.Deferred, "4.4.2", detail, target)).ToList());
         }
     }
 
     private static async Task<IReadOnlyList<RecipientOutcome>> TransactAsync(RelaySmtpClient client, DeliveryTarget target,
-        Mailbox? sender, IReadOnlyList<Mailbox> recipients, BodyType body, ReadOnlyMemory<byte> message, CancellationToken cancel)
+        Envelope envelope, IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, CancellationToken cancel)
     {
         var capabilities = client.Capabilities;
-        var mailFrom = new StringBuilder($"MAIL FROM:<{sender}>");
+        var mailFrom = new StringBuilder($"MAIL FROM:<{envelope.Sender}>");
         if (capabilities.HasFlag(SmtpCapabilities.Size)) mailFrom.Append(" SIZE=").Append(message.Length);
-        if (body == BodyType.EightBitMime && capabilities.HasFlag(SmtpCapabilities.EightBitMime)) mailFrom.Append(" BODY=8BITMIME");
+        if (envelope.Body == BodyType.EightBitMime && capabilities.HasFlag(SmtpCapabilities.EightBitMime)) mailFrom.Append(" BODY=8BITMIME");
 
         var mailReply = await client.CommandAsync(mailFrom.ToString(), cancel);
         if (!IsPositive(mailReply))
-            return recipients.Select(r => FromReply(r, mailReply, target)).ToList();
+            return recipients.Select(r => FromReply(r.Address, mailReply, target)).ToList();
 
         // One refused recipient does not fail the others: each keeps its own RCPT reply.
         var outcomes = new RecipientOutcome?[recipients.Count];
         var accepted = new List<int>();
         for (var i = 0; i < recipients.Count; i++)
         {
-            var reply = await client.CommandAsync($"RCPT TO:<{recipients[i]}>", cancel);
+            var reply = await client.CommandAsync($"RCPT TO:<{recipients[i].Address}>", cancel);
             if (IsPositive(reply)) accepted.Add(i);
-            else outcomes[i] = FromReply(recipients[i], reply, target);
+            else outcomes[i] = FromReply(recipients[i].Address, reply, target);
         }
         if (accepted.Count == 0)
         {
@@ -111,7 +112,7 @@ public sealed class SmtpSender(OutboundSettings settings)
             await connection.WriteAsync(content.WrittenMemory, cancel);
             final = await client.CommandAsync(".", cancel);
         }
-        foreach (var i in accepted) outcomes[i] = FromReply(recipients[i], final, target);
+        foreach (var i in accepted) outcomes[i] = FromReply(recipients[i].Address, final, target);
         return outcomes.Select(o => o!).ToList();
     }
 

@@ -95,7 +95,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             Sender.Tell(new EnqueueAccepted(_domain, command.Id));
             return;
         }
-        var enqueued = new MessageEnqueued(command.Id, command.Sender, command.Recipients, command.Size, command.Body, command.ReceivedAt);
+        var enqueued = new MessageEnqueued(command.Id, command.Envelope, command.Recipients, command.Size, command.ReceivedAt);
         Persist(enqueued, e =>
         {
             Apply(e);
@@ -129,7 +129,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         {
             if (_state.Find(id) is not { Removing: false } message || !_children.TryGetValue(id, out var child)) continue;
             _inFlight.Add(id);
-            child.Tell(new QueuedMessage.Attempt(message.PendingRecipients, message.Sender, message.Body));
+            child.Tell(new QueuedMessage.Attempt(message.Envelope, message.PendingRecipients));
         }
     }
 

@@ -49,7 +49,7 @@ public sealed class DomainQueueState
         // "None left" is about the whole message: a recipient this attempt did not cover (its
         // outcome missing) is still waiting, and without a time it would never be tried again.
         var deferred = outcomes.Any(o => !o.IsFinal)
-                       || message.Recipients.Any(r => !r.IsFinal && !outcomes.Any(o => o.Recipient == r.Recipient));
+                       || message.Outcomes.Any(r => !r.IsFinal && !outcomes.Any(o => o.Recipient == r.Recipient));
         return new DeliveryAttempted(message.Id, now, outcomes, deferred ? schedule.Next(message.Attempts + 1, now) : null);
     }
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Tunnel.Cluster.Outbound;
 using Tunnel.Messages.Mail;
+using Envelope = Tunnel.Messages.Mail.Envelope;
 using Tunnel.Messages.Queue;
 
 namespace Tunnel.Cluster.Queue;
@@ -15,7 +16,7 @@ namespace Tunnel.Cluster.Queue;
 public sealed class QueuedMessage : ReceiveActor, IWithTimers
 {
     /// <summary>Parent → child: attempt now, for these recipients.</summary>
-    public sealed record Attempt(IReadOnlyList<Mailbox> Recipients, Mailbox? Sender, BodyType Body);
+    public sealed record Attempt(Envelope Envelope, IReadOnlyList<Recipient> Recipients);
 
     /// <summary>Parent → child: the next attempt is due at this time.</summary>
     public sealed record ScheduleAttempt(DateTimeOffset At);
@@ -66,7 +67,7 @@ public sealed class QueuedMessage : ReceiveActor, IWithTimers
         cancel.CancelAfter(_attemptTimeout);
         var log = _log;
         var (domain, id) = (_domain, _id);
-        _courier.AttemptAsync(domain, id, attempt.Sender, attempt.Recipients, attempt.Body, cancel.Token)
+        _courier.AttemptAsync(domain, id, attempt.Envelope, attempt.Recipients, cancel.Token)
             .ContinueWith(task =>
             {
                 cancel.Dispose();
@@ -76,7 +77,7 @@ public sealed class QueuedMessage : ReceiveActor, IWithTimers
                 var reason = task.Exception?.GetBaseException().Message ?? "attempt timed out";
                 log.Warning("Attempt of {0} for {1} failed internally: {2}", id, domain, reason);
                 return new AttemptFinished(id, attempt.Recipients
-                    .Select(r => new RecipientOutcome(r, RecipientStatus.Deferred, "4.3.0", $"attempt failed: {reason}", null)).ToList());
+                    .Select(r => new RecipientOutcome(r.Address, RecipientStatus.Deferred, "4.3.0", $"attempt failed: {reason}", null)).ToList());
             }, TaskScheduler.Default)
             .PipeTo(Self);
     }

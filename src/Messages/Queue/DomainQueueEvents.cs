@@ -5,10 +5,9 @@ namespace Tunnel.Messages.Queue;
 /// <summary>A message's recipients in one domain became this queue's responsibility.</summary>
 public sealed record MessageEnqueued(
     MessageId Id,
-    Mailbox? Sender,
-    IReadOnlyList<Mailbox> Recipients,
+    Envelope Envelope,
+    IReadOnlyList<Recipient> Recipients,
     long Size,
-    BodyType Body,
     DateTimeOffset ReceivedAt) : ITunnelMessage;
 
 /// <summary>

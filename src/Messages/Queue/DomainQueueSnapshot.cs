@@ -6,13 +6,16 @@ namespace Tunnel.Messages.Queue;
 public sealed record DomainQueueSnapshot(IReadOnlyList<QueuedMessageSnapshot> Messages) : ITunnelMessage;
 
 /// <summary>One message in a <see cref="DomainQueueSnapshot"/>.</summary>
+/// <param name="Outcomes">The latest outcome of each recipient, in <paramref name="Recipients"/> order (Pending before any attempt).</param>
+/// <param name="DelayNotified">A delay DSN was sent already (one per message, RFC 3464 §2.3.3).</param>
 public sealed record QueuedMessageSnapshot(
     MessageId Id,
-    Mailbox? Sender,
-    IReadOnlyList<RecipientOutcome> Recipients,
+    Envelope Envelope,
+    IReadOnlyList<Recipient> Recipients,
+    IReadOnlyList<RecipientOutcome> Outcomes,
     long Size,
-    BodyType Body,
     DateTimeOffset ReceivedAt,
     int Attempts,
     DateTimeOffset NextAttemptAt,
-    bool Removing);
+    bool Removing,
+    bool DelayNotified = false);

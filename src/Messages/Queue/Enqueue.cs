@@ -10,10 +10,9 @@ namespace Tunnel.Messages.Queue;
 public sealed record Enqueue(
     string Domain,
     MessageId Id,
-    Mailbox? Sender,
-    IReadOnlyList<Mailbox> Recipients,
+    Envelope Envelope,
+    IReadOnlyList<Recipient> Recipients,
     long Size,
-    BodyType Body,
     DateTimeOffset ReceivedAt) : IDomainQueueCommand;
 
 /// <summary>The DomainQueue's answer once <see cref="MessageEnqueued"/> is durable.</summary>

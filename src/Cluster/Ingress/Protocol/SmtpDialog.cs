@@ -26,14 +26,14 @@ public sealed record DialogOptions(string Hostname, long MaxMessageSize, int Max
 /// </summary>
 public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddress client)
 {
-    private readonly List<Mailbox> _recipients = [];
+    private readonly List<Recipient> _recipients = [];
 
     public string? ClientName { get; private set; }
     public bool Extended { get; private set; }
     public bool InTransaction { get; private set; }
-    public Mailbox? Sender { get; private set; }
-    public BodyType Body { get; private set; }
-    public IReadOnlyList<Mailbox> Recipients => _recipients;
+    /// <summary>The transaction's envelope, set by MAIL; null outside a transaction.</summary>
+    public Envelope? Envelope { get; private set; }
+    public IReadOnlyList<Recipient> Recipients => _recipients;
 
     /// <summary>The ESMTP extensions we implement, advertised in the EHLO reply (RFC 5321 §4.1.1.1).</summary>
     public IEnumerable<string> Extensions =>
@@ -62,8 +62,7 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
     public void EndTransaction()
     {
         InTransaction = false;
-        Sender = null;
-        Body = BodyType.Unspecified;
+        Envelope = null;
         _recipients.Clear();
     }
 
@@ -85,8 +84,7 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
         // RFC 1870 §6: refuse at MAIL when the declared size is over our limit.
         if (mail.DeclaredSize > options.MaxMessageSize) return new(SmtpReplies.MessageTooBig(options.MaxMessageSize));
         InTransaction = true;
-        Sender = mail.Sender;
-        Body = mail.Body;
+        Envelope = new Envelope(mail.Sender, mail.Body);
         return new(SmtpReplies.SenderOk);
     }
 
@@ -96,7 +94,7 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
         if (!IsAscii(rcpt.Recipient.LocalPart)) return new(SmtpReplies.NonAsciiAddress);
         if (_recipients.Count >= options.MaxRecipients) return new(SmtpReplies.TooManyRecipients);
         if (!relay.Accepts(rcpt.Recipient, client)) return new(SmtpReplies.RelayDenied);
-        _recipients.Add(rcpt.Recipient);
+        _recipients.Add(new Recipient(rcpt.Recipient));
         return new(SmtpReplies.RecipientOk);
     }
 
