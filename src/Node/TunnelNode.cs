@@ -6,6 +6,7 @@ using Akka.Event;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using Microsoft.Data.Sqlite;
+using Tunnel.Cluster.Bounces;
 using Tunnel.Cluster.Ingress;
 using Tunnel.Cluster.Observability;
 using Tunnel.Cluster.Outbound;
@@ -58,17 +59,20 @@ public sealed class TunnelNode : IAsyncDisposable
             await JoinAsync(system, settings, cancel);
 
             var mailLog = new MailLog(mailLogOutput);
-            var own = new OwnAddresses(settings.Routing.OwnAddresses, bound, OwnAddresses.LocalInterfaceAddresses());
-            var courier = new Courier(spool, new RouteResolver(settings.Routing.DnsServers, settings.Routing.DnsTimeout), own,
-                new SmtpSender(settings.Outbound), settings.Outbound.Port);
-            var queueServices = new QueueServices(settings.Queue, spool, courier, mailLog);
-            var queues = await ClusterSharding.Get(system).StartAsync(
+            var resolver = new RouteResolver(settings.Routing.DnsServers, settings.Routing.DnsTimeout);
+            var routing = await RoutingPolicyBuilder.BuildAsync(settings.Routing, settings.Outbound.Port, bound, resolver, cancel);
+            var sharding = ClusterSharding.Get(system);
+            var submission = new Submission(spool, () => sharding.ShardRegion(DomainQueueExtractor.TypeName), settings.Queue.EnqueueTimeout);
+            var queueServices = new QueueServices(settings.Queue, spool,
+                new Courier(spool, resolver, routing, new SmtpSender(settings.Outbound)),
+                new Bouncer(spool, submission, settings.Queue), mailLog);
+            await sharding.StartAsync(
                 DomainQueueExtractor.TypeName,
                 domain => DomainQueue.Props(domain, queueServices),
                 ClusterShardingSettings.Create(system),
                 new DomainQueueExtractor(settings.Queue.Shards));
 
-            var intake = new MessageIntake(spool, queues, mailLog, settings.Ingress.Hostname, settings.Queue.EnqueueTimeout);
+            var intake = new MessageIntake(submission, mailLog, settings.Ingress.Hostname);
             var ingress = new IngressServices(settings.Ingress, new RelayPolicy(settings.Ingress.RelayDomains), intake, mailLog);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
 
@@ -79,7 +83,7 @@ public sealed class TunnelNode : IAsyncDisposable
                 return Task.FromResult(Done.Instance);
             });
 
-            LogStartup(system, settings, bound);
+            LogStartup(system, settings, bound, routing);
             return new TunnelNode(system, listener, bound, spool);
         }
         catch
@@ -110,7 +114,7 @@ public sealed class TunnelNode : IAsyncDisposable
         await up.Task.WaitAsync(TimeSpan.FromMinutes(2), cancel);
     }
 
-    private static void LogStartup(ActorSystem system, TunnelSettings settings, IReadOnlyList<IPEndPoint> bound)
+    private static void LogStartup(ActorSystem system, TunnelSettings settings, IReadOnlyList<IPEndPoint> bound, RoutingPolicy routing)
     {
         var log = system.Log;
         log.Info("Tunnel node {0} up as {1}", settings.Ingress.Hostname, Akka.Cluster.Cluster.Get(system).SelfAddress);
@@ -123,5 +127,8 @@ public sealed class TunnelNode : IAsyncDisposable
             ? "none besides the listen endpoints" : string.Join(", ", settings.Routing.OwnAddresses));
         log.Info("DNS: {0}; next hops on port {1}", settings.Routing.DnsServers.Count == 0
             ? "system resolvers" : string.Join(", ", settings.Routing.DnsServers.Select(SmtpListener.Format)), settings.Outbound.Port);
+        log.Info("Delivering over {0}{1}; family policy {2}; never to {3}", routing.Reachable,
+            routing.Nat64 is null ? "" : $" (IPv4 through NAT64 {routing.Nat64})", routing.DefaultFamilyPolicy,
+            routing.Prohibited is { Count: > 0 } p ? string.Join(", ", p) : "any prohibited range (none set)");
     }
 }

@@ -17,6 +17,9 @@ internal static class TunnelHocon
           outbound.port = {{outboundPort}}
           outbound.connect-timeout = 5s
           outbound.command-timeout = 30s
+          outbound.families = ["ipv4", "ipv6"]
+          outbound.prohibited = []
+          outbound.nat64-prefix = ""
           queue.retry { first = {{retry}}, max = {{retry}} }
           queue.attempt-timeout = 60s
         }

@@ -15,6 +15,10 @@ public sealed class DomainQueueStateTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 5, 12, 0, 0, TimeSpan.Zero);
     private static readonly RetrySchedule Schedule = new(TimeSpan.FromMinutes(5), TimeSpan.FromHours(1));
+
+    private static readonly QueueSettings Settings = new(Schedule, Lifetime: TimeSpan.FromDays(5), DelayWarningAfter: TimeSpan.FromHours(4),
+        ConcurrencyPerDomain: 10, Shards: 10, SnapshotEvery: 100, PassivateAfter: TimeSpan.FromMinutes(2),
+        EnqueueTimeout: TimeSpan.FromSeconds(10), AttemptTimeout: TimeSpan.FromMinutes(10), ReportingMta: "tunnel.example", MaxReturnedSize: 51200);
     private static readonly MessageId M1 = new("01HZZZZZZZ0000000001");
     private static readonly MessageId M2 = new("01HZZZZZZZ0000000002");
     private static readonly Mailbox A = new("a", "example.com");
@@ -183,7 +187,7 @@ public sealed class DomainQueueStateTests
         var results = outcomes.Split(' ').Select(o => o.Split('=')).Select(o => new RecipientOutcome(
             new Mailbox(o[0], "example.com"), Enum.Parse<RecipientStatus>(o[1]), "x.0.0", "detail", null)).ToList();
 
-        var attempted = DomainQueueState.Attempted(message, results, now, Schedule);
+        var attempted = DomainQueueState.Attempted(message, results, now, Settings);
 
         Assert.Equal(M1, attempted.Id);
         Assert.Equal(now, attempted.At);
@@ -197,12 +201,12 @@ public sealed class DomainQueueStateTests
         var state = new DomainQueueState();
         state.Apply(Enqueued(M1, A, B));
 
-        state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Delivered(A), Deferred(B)], At(1), Schedule));
+        state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Delivered(A), Deferred(B)], At(1), Settings));
         Assert.False(state.Find(M1)!.Removing);
         Assert.Equal([new Recipient(B)], state.Find(M1)!.PendingRecipients);
         Assert.Equal(At(6), state.Find(M1)!.NextAttemptAt);
 
-        state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Failed(B)], At(6), Schedule));
+        state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Failed(B)], At(6), Settings));
         Assert.True(state.Find(M1)!.Removing);
         Assert.Empty(state.Find(M1)!.PendingRecipients);
     }

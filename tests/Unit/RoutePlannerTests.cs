@@ -74,7 +74,7 @@ public sealed class RoutePlannerTests
     {
         var (route, expected) = Scenarios[name];
 
-        var plan = RoutePlanner.Plan(Route("example.com", route), Own, Port);
+        var plan = RoutePlanner.Plan(Route("example.com", route), Policy(Own, Port));
 
         Assert.Equal(expected, Describe(plan));
     }
@@ -82,7 +82,7 @@ public sealed class RoutePlannerTests
     [Fact]
     public void Targets_use_the_delivery_port()
     {
-        var plan = Assert.IsType<Targets>(RoutePlanner.Plan(Route("example.com", ["10 mx.example.com 198.51.100.1"]), Own, 2525));
+        var plan = Assert.IsType<Targets>(RoutePlanner.Plan(Route("example.com", ["10 mx.example.com 198.51.100.1"]), Policy(Own, 2525)));
 
         var target = Assert.Single(plan.List);
         Assert.Equal(new IPEndPoint(IPAddress.Parse("198.51.100.1"), 2525), target.EndPoint);
@@ -95,7 +95,7 @@ public sealed class RoutePlannerTests
     public void Our_listen_address_on_another_port_is_someone_else(int port, string expected)
     {
         // A test MX on 127.0.0.1:2525 beside our listener on 127.0.0.1:25 stays reachable.
-        var plan = RoutePlanner.Plan(Route("example.com", ["10 mx.example.com 127.0.0.1 ::1"]), Own, port);
+        var plan = RoutePlanner.Plan(Route("example.com", ["10 mx.example.com 127.0.0.1 ::1"]), Policy(Own, port));
 
         Assert.Equal(expected, Describe(plan).Replace(":2525", ""));
     }
@@ -110,7 +110,7 @@ public sealed class RoutePlannerTests
     {
         var own = new OwnAddresses([], [new IPEndPoint(IPAddress.Any, 25)], []);
 
-        Assert.Equal(expected, Describe(RoutePlanner.Plan(Route("example.com", [mx]), own, port)));
+        Assert.Equal(expected, Describe(RoutePlanner.Plan(Route("example.com", [mx]), Policy(own, port))));
     }
 
     [Fact]
@@ -118,8 +118,12 @@ public sealed class RoutePlannerTests
     {
         var route = new Route("example.com", [new MxHost("example.com", 0, [IPAddress.Parse("192.0.2.10"), IPAddress.Parse("2001:db8::25")])], ImplicitMx: true);
 
-        Assert.Equal("example.com[2001:db8::25]", Describe(RoutePlanner.Plan(route, Own, Port)));
+        Assert.Equal("example.com[2001:db8::25]", Describe(RoutePlanner.Plan(route, Policy(Own, Port))));
     }
+
+    /// <summary>The planner with these scenarios' conventions: IPv6 first, DNS order kept among equal preferences.</summary>
+    private static RoutingPolicy Policy(OwnAddresses own, int port) =>
+        new(own, port, DefaultFamilyPolicy: AddressFamilyPolicy.Ipv6ThenIpv4);
 
     /// <summary>"10 mx.example.com 192.0.2.1 2001:db8::1" per MX host.</summary>
     private static Route Route(string domain, string[] hosts) =>

@@ -55,9 +55,11 @@ public sealed class TunnelSerializerTests : IDisposable
         [
             new DeliveryAttempted(Id, When, Outcomes, When.AddMinutes(5)),
             new DeliveryAttempted(Id, When, [Outcomes[0] with { Status = RecipientStatus.Failed, Dsn = "5.1.1" }], null),
+            new DeliveryAttempted(Id, When, [Outcomes[0] with { RelayedWithoutDsn = true }], null),
         ],
         [typeof(MessageCancelled)] = [new MessageCancelled(Id)],
         [typeof(MessageRemoved)] = [new MessageRemoved(Id)],
+        [typeof(DelayNotified)] = [new DelayNotified(Id)],
         [typeof(DomainQueueSnapshot)] =
         [
             new DomainQueueSnapshot([]),
@@ -126,7 +128,8 @@ public sealed class TunnelSerializerTests : IDisposable
         Assert.Equal(TunnelSerializer.Manifests.Count, TunnelSerializer.Manifests.Select(m => m.Type).Distinct().Count());
         // Manifests are forever: these strings are in journals already.
         Assert.Equal(
-            ["q.enqueue", "q.enqueue-accepted", "q.cancel", "q.e.enqueued", "q.e.attempted", "q.e.cancelled", "q.e.removed", "q.s.domain"],
+            ["q.enqueue", "q.enqueue-accepted", "q.cancel", "q.e.enqueued", "q.e.attempted", "q.e.cancelled", "q.e.removed", "q.s.domain",
+             "q.e.delay-notified"],
             TunnelSerializer.Manifests.Select(m => m.Manifest));
         Assert.Equal(4711, _serializer.Identifier);
         Assert.True(_serializer.IncludeManifest);

@@ -40,6 +40,13 @@ public sealed class MailLog(TextWriter output)
         Write(id, $"to=<{outcome.Recipient}>, relay={relay}, delay={delay.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture)}, dsn={outcome.Dsn}, status={status} ({outcome.Detail})");
     }
 
+    public void Notified(MessageId id, string kinds) => Write(id, $"sender notified: {kinds}");
+
+    public void NotBounced(MessageId id, string reason) => Write(id, $"no bounce: {reason}");
+
+    public void DestinationDown(string domain, DateTimeOffset until) =>
+        Line($"{domain}: destination down, no server reachable; its mail waits until {until:yyyy-MM-ddTHH:mm:ssZ}");
+
     public void Cancelled(MessageId id, string domain) => Write(id, $"cancelled for {domain}");
 
     public void Removed(MessageId id, string domain) => Write(id, $"removed from {domain} queue");

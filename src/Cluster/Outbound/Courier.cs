@@ -1,47 +1,52 @@
 using Tunnel.Cluster.Routing;
 using Tunnel.Cluster.Spool;
 using Tunnel.Messages.Mail;
+using Envelope = Tunnel.Messages.Mail.Envelope;
 using Tunnel.Messages.Queue;
 
 namespace Tunnel.Cluster.Outbound;
 
 /// <summary>
 /// One delivery attempt of one message to one domain, start to end: fetch the body from the
-/// spool, resolve the route, drop ourselves, then walk the targets until one runs a
-/// transaction. Every recipient comes back with a verdict; nothing here throws for mail
-/// reasons. Owns: the order of targets within an attempt. Does not own: when to attempt (Queue/).
+/// spool, resolve the route, plan the targets (<see cref="RoutePlanner"/>: never ourselves,
+/// only what we may and can reach), then walk them until one runs a transaction. Every
+/// recipient comes back with a verdict; nothing here throws for mail reasons. Owns: the order
+/// of targets within an attempt. Does not own: when to attempt (Queue/).
 /// </summary>
-public sealed class Courier(SpoolStore spool, RouteResolver resolver, OwnAddresses own, SmtpSender sender, int port)
+public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPolicy policy, SmtpSender sender)
 {
-    /// <summary>How many targets one attempt tries before deferring (Postfix: smtp_mx_address_limit).</summary>
-    private const int MaxTargetsPerAttempt = 5;
-
-    public async Task<IReadOnlyList<RecipientOutcome>> AttemptAsync(string domain, MessageId id, Envelope envelope,
+    public async Task<AttemptReport> AttemptAsync(string domain, MessageId id, Envelope envelope,
         IReadOnlyList<Recipient> recipients, CancellationToken cancel)
     {
         var message = await spool.ReadAsync(id, cancel);
         if (message is null)
-            return All(recipients, RecipientStatus.Deferred, "4.3.0", $"message {id} is missing from the spool", null);
+            return All(recipients, RecipientStatus.Deferred, "4.3.0", $"message {id} is missing from the spool", down: false);
 
         var lookup = await resolver.ResolveAsync(domain, cancel);
         if (lookup is RouteFailure failure)
-            return All(recipients, failure.Permanent ? RecipientStatus.Failed : RecipientStatus.Deferred, failure.Dsn, failure.Detail, null);
+            return All(recipients, failure.Permanent ? RecipientStatus.Failed : RecipientStatus.Deferred, failure.Dsn, failure.Detail,
+                down: !failure.Permanent);
 
-        var plan = RoutePlanner.Plan((Route)lookup, own, port);
+        var plan = RoutePlanner.Plan((Route)lookup, policy);
         if (plan is NoTargets none)
-            return All(recipients, none.Permanent ? RecipientStatus.Failed : RecipientStatus.Deferred, none.Dsn, none.Detail, null);
+            return All(recipients, none.Permanent ? RecipientStatus.Failed : RecipientStatus.Deferred, none.Dsn, none.Detail, down: false);
 
         var problems = new List<string>();
-        foreach (var target in ((Targets)plan).List.Take(MaxTargetsPerAttempt))
+        foreach (var target in ((Targets)plan).List)
         {
             var result = await sender.SendAsync(target, envelope, recipients, message, cancel);
-            if (result is TransactionCompleted completed) return completed.Outcomes;
+            if (result is TransactionCompleted completed)
+                return new AttemptReport(completed.NextHopOffersDsn ? completed.Outcomes : MarkRelayed(completed.Outcomes), DestinationDown: false);
             problems.Add(((TargetUnusable)result).Detail);
         }
-        return All(recipients, RecipientStatus.Deferred, "4.4.1", string.Join("; ", problems), null);
+        return All(recipients, RecipientStatus.Deferred, "4.4.1", string.Join("; ", problems), down: true);
     }
 
-    private static IReadOnlyList<RecipientOutcome> All(IReadOnlyList<Recipient> recipients, RecipientStatus status,
-        string dsn, string detail, string? relay) =>
-        recipients.Select(r => new RecipientOutcome(r.Address, status, dsn, detail, relay)).ToList();
+    private static AttemptReport All(IReadOnlyList<Recipient> recipients, RecipientStatus status, string dsn, string detail, bool down) =>
+        new(recipients.Select(r => new RecipientOutcome(r.Address, status, dsn, detail, null)).ToList(), down);
+
+    // RFC 3461 §5.2.2: delivered to a server without DSN, the chain of notices ends here; a
+    // sender who asked for success notices gets a "relayed" one from us.
+    private static IReadOnlyList<RecipientOutcome> MarkRelayed(IReadOnlyList<RecipientOutcome> outcomes) =>
+        outcomes.Select(o => o.Status == RecipientStatus.Delivered ? o with { RelayedWithoutDsn = true } : o).ToList();
 }

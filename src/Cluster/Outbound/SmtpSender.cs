@@ -1,25 +1,28 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Tunnel.Cluster.Routing;
 using Tunnel.Messages.Mail;
-using Envelope = Tunnel.Messages.Mail.Envelope;
 using Tunnel.Messages.Queue;
+using Envelope = Tunnel.Messages.Mail.Envelope;
 
 namespace Tunnel.Cluster.Outbound;
 
 /// <summary>Outbound identity and limits, from configuration.</summary>
-public sealed record OutboundSettings(string Hostname, int Port, TimeSpan ConnectTimeout, TimeSpan CommandTimeout);
+/// <param name="SourceIpv4">Local address for IPv4 connections (<c>tunnel.outbound.source-ipv4</c>); null: the system chooses.</param>
+/// <param name="SourceIpv6">Local address for IPv6 connections (<c>tunnel.outbound.source-ipv6</c>).</param>
+public sealed record OutboundSettings(string Hostname, int Port, TimeSpan ConnectTimeout, TimeSpan CommandTimeout,
+    IPAddress? SourceIpv4 = null, IPAddress? SourceIpv6 = null);
 
 /// <summary>
-/// Delivers one message to one target over a socket we connect ourselves (so the address and
-/// family are ours to choose), with MailKit for the session set-up and our own transaction for
-/// byte-exact data. Per-recipient replies are kept: one refused recipient does not fail the
-/// others. Owns: one SMTP connection. Does not own: which target to try next (the caller walks
-/// the plan) or retries (Queue/).
+/// Delivers one message to one target over a socket we connect ourselves (so the address,
+/// family and source address are ours to choose), with MailKit for the session set-up and our
+/// own transaction for byte-exact data. Per-recipient replies are kept: one refused recipient
+/// does not fail the others. Owns: one SMTP connection. Does not own: which target to try next
+/// (the Courier walks the plan) or retries (Queue/).
 /// </summary>
 public sealed class SmtpSender(OutboundSettings settings)
 {
@@ -37,12 +40,15 @@ public sealed class SmtpSender(OutboundSettings settings)
         var socket = new Socket(target.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            var source = target.EndPoint.AddressFamily == AddressFamily.InterNetwork ? settings.SourceIpv4 : settings.SourceIpv6;
+            if (source is not null) socket.Bind(new IPEndPoint(source, 0));
             using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancel))
             {
                 connectTimeout.CancelAfter(settings.ConnectTimeout);
                 try { await socket.ConnectAsync(target.EndPoint, connectTimeout.Token); }
                 catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
                 {
+                    socket.Dispose();
                     return new TargetUnusable($"connect to {target} timed out");
                 }
             }
@@ -59,19 +65,20 @@ public sealed class SmtpSender(OutboundSettings settings)
             return new TargetUnusable($"session with {target} failed before MAIL: {e.Message}");
         }
 
+        var offersDsn = client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
         try
         {
             var outcomes = await TransactAsync(client, target, envelope, recipients, message, cancel);
             try { await client.DisconnectAsync(quit: true, cancel); }
             catch (Exception e) when (e is IOException or SmtpProtocolException or SmtpCommandException) { /* mail is done */ }
-            return new TransactionCompleted(outcomes);
+            return new TransactionCompleted(outcomes, offersDsn);
         }
         catch (Exception e) when (e is IOException or SmtpProtocolException or OperationCanceledException && !cancel.IsCancellationRequested)
         {
             // The connection broke mid-transaction: nobody but the next hop knows whether the
             // data arrived, so defer (a duplicate is better than a loss).
             var detail = $"connection to {target} lost during transaction: {e.Message}";
-            return new TransactionCompleted(recipients.Select(r => Outcome(r.Address, RecipientStatus.Deferred, "4.4.2", detail, target)).ToList());
+            return new TransactionCompleted(recipients.Select(r => Outcome(r.Address, RecipientStatus.Deferred, "4.4.2", detail, target)).ToList(), offersDsn);
         }
     }
 
@@ -79,11 +86,14 @@ public sealed class SmtpSender(OutboundSettings settings)
         Envelope envelope, IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, CancellationToken cancel)
     {
         var capabilities = client.Capabilities;
-        var mailFrom = new StringBuilder($"MAIL FROM:<{envelope.Sender}>");
-        if (capabilities.HasFlag(SmtpCapabilities.Size)) mailFrom.Append(" SIZE=").Append(message.Length);
-        if (envelope.Body == BodyType.EightBitMime && capabilities.HasFlag(SmtpCapabilities.EightBitMime)) mailFrom.Append(" BODY=8BITMIME");
+        // A message that needs an extension the next hop lacks cannot be relayed unchanged.
+        if (envelope.SmtpUtf8 && !capabilities.HasFlag(SmtpCapabilities.UTF8))
+            return All(recipients, "5.6.7", $"{target.Host} does not offer SMTPUTF8, which this message needs (RFC 6531 §3.4)", target);
+        if (envelope.Body == BodyType.EightBitMime && !capabilities.HasFlag(SmtpCapabilities.EightBitMime))
+            return All(recipients, "5.6.3", $"{target.Host} does not offer 8BITMIME; converting the message would alter it (RFC 6152 §3)", target);
 
-        var mailReply = await client.CommandAsync(mailFrom.ToString(), cancel);
+        var dsn = capabilities.HasFlag(SmtpCapabilities.Dsn);
+        var mailReply = await client.CommandAsync(MailFrom(envelope, message.Length, capabilities), cancel);
         if (!IsPositive(mailReply))
             return recipients.Select(r => FromReply(r.Address, mailReply, target)).ToList();
 
@@ -92,7 +102,7 @@ public sealed class SmtpSender(OutboundSettings settings)
         var accepted = new List<int>();
         for (var i = 0; i < recipients.Count; i++)
         {
-            var reply = await client.CommandAsync($"RCPT TO:<{recipients[i].Address}>", cancel);
+            var reply = await client.CommandAsync(RcptTo(recipients[i], dsn), cancel);
             if (IsPositive(reply)) accepted.Add(i);
             else outcomes[i] = FromReply(recipients[i].Address, reply, target);
         }
@@ -108,15 +118,53 @@ public sealed class SmtpSender(OutboundSettings settings)
         {
             var content = new ArrayBufferWriter<byte>(message.Length + message.Length / 64 + 8);
             DotStuffing.Write(message.Span, content);
-            var connection = client.Connection;
-            await connection.WriteAsync(content.WrittenMemory, cancel);
+            await client.Connection.WriteAsync(content.WrittenMemory, cancel);
             final = await client.CommandAsync(".", cancel);
         }
         foreach (var i in accepted) outcomes[i] = FromReply(recipients[i].Address, final, target);
         return outcomes.Select(o => o!).ToList();
     }
 
+    /// <summary>MAIL FROM with the parameters the next hop offers and the envelope carries.</summary>
+    public static string MailFrom(Envelope envelope, long size, SmtpCapabilities capabilities)
+    {
+        var command = new StringBuilder($"MAIL FROM:<{envelope.Sender}>");
+        if (capabilities.HasFlag(SmtpCapabilities.Size)) command.Append(" SIZE=").Append(size);
+        if (envelope.Body == BodyType.EightBitMime) command.Append(" BODY=8BITMIME");
+        if (envelope.SmtpUtf8) command.Append(" SMTPUTF8");
+        if (capabilities.HasFlag(SmtpCapabilities.Dsn))
+        {
+            if (envelope.Return != DsnReturn.Unspecified) command.Append(envelope.Return == DsnReturn.Full ? " RET=FULL" : " RET=HDRS");
+            if (envelope.EnvelopeId is not null) command.Append(" ENVID=").Append(Xtext.Encode(envelope.EnvelopeId));
+        }
+        return command.ToString();
+    }
+
+    /// <summary>RCPT TO, with NOTIFY and ORCPT passed on when the next hop offers DSN (RFC 3461 §4.1, §4.2).</summary>
+    public static string RcptTo(Recipient recipient, bool dsn)
+    {
+        var command = new StringBuilder($"RCPT TO:<{recipient.Address}>");
+        if (!dsn) return command.ToString();
+        if (recipient.Notify != DsnNotify.Unspecified)
+        {
+            var words = recipient.Notify.HasFlag(DsnNotify.Never)
+                ? ["NEVER"]
+                : new[] { (DsnNotify.Success, "SUCCESS"), (DsnNotify.Failure, "FAILURE"), (DsnNotify.Delay, "DELAY") }
+                    .Where(w => recipient.Notify.HasFlag(w.Item1)).Select(w => w.Item2);
+            command.Append(" NOTIFY=").Append(string.Join(',', words));
+        }
+        if (recipient.OriginalRecipient is { } orcpt)
+        {
+            var semicolon = orcpt.IndexOf(';');
+            command.Append(" ORCPT=").Append(semicolon < 0 ? "rfc822;" + Xtext.Encode(orcpt) : orcpt[..(semicolon + 1)] + Xtext.Encode(orcpt[(semicolon + 1)..]));
+        }
+        return command.ToString();
+    }
+
     private static bool IsPositive(SmtpResponse reply) => (int)reply.StatusCode is >= 200 and < 400;
+
+    private static IReadOnlyList<RecipientOutcome> All(IReadOnlyList<Recipient> recipients, string dsn, string detail, DeliveryTarget target) =>
+        recipients.Select(r => Outcome(r.Address, RecipientStatus.Failed, dsn, detail, target)).ToList();
 
     private static RecipientOutcome FromReply(Mailbox recipient, SmtpResponse reply, DeliveryTarget target)
     {

@@ -11,5 +11,5 @@ public abstract record TransactionResult;
 /// </summary>
 public sealed record TargetUnusable(string Detail) : TransactionResult;
 
-/// <summary>The transaction ran: a verdict for every recipient.</summary>
-public sealed record TransactionCompleted(IReadOnlyList<RecipientOutcome> Outcomes) : TransactionResult;
+/// <summary>The transaction ran: a verdict for every recipient, and whether the server offered DSN.</summary>
+public sealed record TransactionCompleted(IReadOnlyList<RecipientOutcome> Outcomes, bool NextHopOffersDsn) : TransactionResult;

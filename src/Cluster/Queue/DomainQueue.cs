@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
+using Tunnel.Cluster.Bounces;
 using Tunnel.Messages;
 using Tunnel.Messages.Mail;
 using Tunnel.Messages.Queue;
@@ -13,22 +14,33 @@ namespace Tunnel.Cluster.Queue;
 /// it running somewhere while it holds mail). It accepts messages from ingress (acknowledging
 /// only once <see cref="MessageEnqueued"/> is durable), keeps one <see cref="QueuedMessage"/>
 /// child per message, grants attempt slots up to the per-domain concurrency, records every
-/// outcome, and releases the spooled body when the last recipient is final.
+/// outcome, sends the DSNs a message owes, and releases the spooled body when the last recipient
+/// is final. When no server of the domain can be reached, the domain is down: its messages wait
+/// together and one probe at a time finds out when it is back (<see cref="DestinationState"/>).
 /// Receive, ask <see cref="DomainQueueState"/>, persist, tell.
 /// </summary>
 public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 {
+    private sealed record NoticesSent(MessageId Id, string Kinds);
+    private sealed record NoticeFailed(MessageId Id, string Reason);
+    private sealed record DelayNoticeSent(MessageId Id);
     private sealed record SpoolReleased(MessageId Id);
     private sealed record SpoolReleaseFailed(MessageId Id, string Reason);
-    private sealed record RetryRelease(MessageId Id);
+    private sealed record RetryFinish(MessageId Id);
+    private sealed record ProbeDue;
+
+    private static readonly TimeSpan FinishRetryDelay = TimeSpan.FromSeconds(10);
 
     private readonly string _domain;
     private readonly QueueServices _services;
+    private readonly QueueSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private DomainQueueState _state = new();
     private readonly Dictionary<MessageId, IActorRef> _children = new();
     private readonly HashSet<MessageId> _inFlight = new();
     private readonly Queue<MessageId> _waiting = new();
+    private readonly HashSet<MessageId> _finishing = new();
+    private readonly DestinationState _destination;
+    private DomainQueueState _state = new();
     private int _eventsSinceSnapshot;
 
     public static Props Props(string domain, QueueServices services) =>
@@ -38,6 +50,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     {
         _domain = domain;
         _services = services;
+        _settings = services.Settings;
+        _destination = new DestinationState(services.Settings.Retry);
         PersistenceId = $"domain-queue-{domain}";
 
         Recover<SnapshotOffer>(offer =>
@@ -51,13 +65,21 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         Command<CancelEnqueue>(Cancel);
         Command<QueuedMessage.AttemptDue>(due => RequestSlot(due.Id));
         Command<QueuedMessage.AttemptFinished>(Finished);
-        Command<SpoolReleased>(released => Removed(released.Id));
-        Command<SpoolReleaseFailed>(failed =>
+        Command<ProbeDue>(_ => GrantSlots());
+        Command<DelayNoticeSent>(sent => Persist(new DelayNotified(sent.Id), Apply));
+        Command<NoticesSent>(sent =>
         {
-            _log.Warning("Releasing spooled body of {0} for {1} failed, retrying: {2}", failed.Id, _domain, failed.Reason);
-            Timers.StartSingleTimer($"release-{failed.Id}", new RetryRelease(failed.Id), TimeSpan.FromSeconds(5));
+            if (sent.Kinds.Length > 0) _services.MailLog.Notified(sent.Id, sent.Kinds);
+            Release(sent.Id);
         });
-        Command<RetryRelease>(retry => Release(retry.Id));
+        Command<NoticeFailed>(failed => RetryFinishLater(failed.Id, $"sending the DSN failed: {failed.Reason}"));
+        Command<SpoolReleased>(released => Removed(released.Id));
+        Command<SpoolReleaseFailed>(failed => RetryFinishLater(failed.Id, $"releasing the spooled body failed: {failed.Reason}"));
+        Command<RetryFinish>(retry =>
+        {
+            _finishing.Remove(retry.Id);
+            Finish(retry.Id);
+        });
         Command<SaveSnapshotSuccess>(saved =>
         {
             // The snapshot holds everything: older events and snapshots are no longer needed.
@@ -76,22 +98,28 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>After recovery: wake every waiting message, finish interrupted removals.</summary>
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    /// <summary>
+    /// After recovery: wake every waiting message and finish interrupted removals. An attempt
+    /// that a crash cut short left no event, so its message is due as it was: nothing waits out
+    /// a backoff it did not earn.
+    /// </summary>
     private void Resume()
     {
         foreach (var message in _state.Messages)
         {
-            if (message.Removing) Release(message.Id);
+            if (message.Removing) Finish(message.Id);
             else StartChild(message);
         }
-        SetReceiveTimeout(_services.Settings.PassivateAfter);
+        SetReceiveTimeout(_settings.PassivateAfter);
     }
 
     private void Enqueue(Enqueue command)
     {
         if (_state.Find(command.Id) is not null)
         {
-            // A retried Enqueue (ingress timed out, the first one landed after all): same answer.
+            // A retried Enqueue (a resubmitted DSN, a late first one): same answer, no second copy.
             Sender.Tell(new EnqueueAccepted(_domain, command.Id));
             return;
         }
@@ -123,41 +151,100 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         GrantSlots();
     }
 
+    /// <summary>
+    /// Grants attempts in arrival order up to the concurrency limit; while the destination is
+    /// down, one probe at a time once its backoff has passed. Messages past their lifetime that
+    /// are stuck behind a down destination fail here without an attempt.
+    /// </summary>
     private void GrantSlots()
     {
-        while (_inFlight.Count < _services.Settings.ConcurrencyPerDomain && _waiting.TryDequeue(out var id))
+        var now = Now;
+        if (_destination.IsDown) ExpireWaiting(now);
+        var allowed = _destination.Slots(now, _settings.ConcurrencyPerDomain, _inFlight.Count);
+        while (allowed-- > 0 && _waiting.TryDequeue(out var id))
         {
-            if (_state.Find(id) is not { Removing: false } message || !_children.TryGetValue(id, out var child)) continue;
+            if (_state.Find(id) is not { Removing: false } message || !_children.TryGetValue(id, out var child)) { allowed++; continue; }
             _inFlight.Add(id);
+            if (_destination.IsDown) _destination.ProbeStarted();
             child.Tell(new QueuedMessage.Attempt(message.Envelope, message.PendingRecipients));
+        }
+        if (_destination.IsDown && _waiting.Count > 0 && _destination.DownUntil is { } until && until > now)
+            Timers.StartSingleTimer("probe", new ProbeDue(), until - now);
+    }
+
+    private void ExpireWaiting(DateTimeOffset now)
+    {
+        foreach (var id in _waiting.ToList())
+        {
+            if (_state.Find(id) is not { Removing: false } message || !DomainQueueState.IsExpired(message, now, _settings)) continue;
+            Record(message, DomainQueueState.Expired(message, now, _settings));
         }
     }
 
     private void Finished(QueuedMessage.AttemptFinished finished)
     {
         _inFlight.Remove(finished.Id);
-        if (_state.Find(finished.Id) is not { Removing: false } message)
-        {
-            GrantSlots();
-            return;
-        }
-        var now = Context.System.Scheduler.Now;
-        var attempted = DomainQueueState.Attempted(message, finished.Outcomes, now, _services.Settings.Retry);
+        var now = Now;
+        _destination.AttemptEnded(finished.Report.DestinationDown, now);
+        if (_destination.IsDown) _services.MailLog.DestinationDown(_domain, _destination.DownUntil!.Value);
+        if (_state.Find(finished.Id) is { Removing: false } message)
+            Record(message, DomainQueueState.Attempted(message, finished.Report.Outcomes, now, _settings, Random.Shared.NextDouble()));
+        GrantSlots();
+    }
+
+    /// <summary>Persists an attempt's outcome, then moves the message on: finish it, or wait and warn.</summary>
+    private void Record(QueuedMessageState message, DeliveryAttempted attempted)
+    {
         Persist(attempted, e =>
         {
             Apply(e);
-            foreach (var outcome in e.Outcomes) _services.MailLog.Outcome(e.Id, outcome, now - message.ReceivedAt);
-            if (message.Removing) Release(e.Id);
-            else if (_children.TryGetValue(e.Id, out var child) && e.NextAttemptAt is { } next)
+            foreach (var outcome in e.Outcomes) _services.MailLog.Outcome(e.Id, outcome, e.At - message.ReceivedAt);
+            if (message.Removing)
+            {
+                Finish(e.Id);
+                return;
+            }
+            if (_children.TryGetValue(e.Id, out var child) && e.NextAttemptAt is { } next)
                 child.Tell(new QueuedMessage.ScheduleAttempt(next));
-            GrantSlots();
+            if (Notices.Delay(message, e.At, _settings) is { } delay) SendDelayNotice(message, delay, e.At);
         });
     }
 
-    /// <summary>Every recipient here is final: drop our reference to the body, then forget the message.</summary>
+    private void SendDelayNotice(QueuedMessageState message, Notice notice, DateTimeOffset now)
+    {
+        var id = message.Id;
+        _services.Bouncer.SendAsync(message, notice, now, CancellationToken.None).PipeTo(Self,
+            success: _ => new DelayNoticeSent(id),
+            // Not sent now: the next attempt of a still-waiting message asks again.
+            failure: e => new NoticeFailed(id, e.GetBaseException().Message));
+    }
+
+    /// <summary>
+    /// Every recipient here is final: send the DSNs the message owes (recomputed from the state,
+    /// so a crash before they went out sends them after recovery, under the same ids), then drop
+    /// our reference to the body, then forget the message.
+    /// </summary>
+    private void Finish(MessageId id)
+    {
+        if (_state.Find(id) is not { Removing: true } message || !_finishing.Add(id)) return;
+        StopChild(id);
+        var notices = Notices.Final(message);
+        if (message.Envelope.Sender is null && message.Outcomes.Any(o => o.Status == RecipientStatus.Failed))
+            _services.MailLog.NotBounced(id, "the sender is <>: a bounce is never bounced (RFC 5321 §4.5.5)");
+        var now = Now;
+        var kinds = string.Join(",", notices.Select(n => n.Kind));
+        SendAllAsync(message, notices, now).PipeTo(Self,
+            success: () => new NoticesSent(id, kinds),
+            failure: e => new NoticeFailed(id, e.GetBaseException().Message));
+    }
+
+    private async Task SendAllAsync(QueuedMessageState message, IReadOnlyList<Notice> notices, DateTimeOffset now)
+    {
+        foreach (var notice in notices) await _services.Bouncer.SendAsync(message, notice, now, CancellationToken.None);
+    }
+
     private void Release(MessageId id)
     {
-        StopChild(id);
         _services.Spool.ReleaseAsync(id, _domain, CancellationToken.None).PipeTo(Self,
             success: () => new SpoolReleased(id),
             failure: e => new SpoolReleaseFailed(id, e.GetBaseException().Message));
@@ -165,6 +252,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 
     private void Removed(MessageId id)
     {
+        _finishing.Remove(id);
         if (_state.Find(id) is null) return;
         Persist(new MessageRemoved(id), e =>
         {
@@ -173,10 +261,16 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         });
     }
 
+    private void RetryFinishLater(MessageId id, string reason)
+    {
+        _log.Warning("Finishing {0} for {1}: {2}; retrying in {3}", id, _domain, reason, FinishRetryDelay);
+        Timers.StartSingleTimer($"finish-{id}", new RetryFinish(id), FinishRetryDelay);
+    }
+
     private void Apply(ITunnelMessage @event)
     {
         _state.Apply(@event);
-        if (++_eventsSinceSnapshot < _services.Settings.SnapshotEvery) return;
+        if (++_eventsSinceSnapshot < _settings.SnapshotEvery) return;
         _eventsSinceSnapshot = 0;
         SaveSnapshot(_state.ToSnapshot());
     }
@@ -200,7 +294,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void PassivateIfIdle()
     {
-        if (_state.IsEmpty && _inFlight.Count == 0 && _children.Count == 0)
+        if (_state.IsEmpty && _inFlight.Count == 0 && _children.Count == 0 && _finishing.Count == 0)
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 }

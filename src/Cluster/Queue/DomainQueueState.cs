@@ -34,6 +34,9 @@ public sealed class DomainQueueState
             case MessageRemoved e:
                 _messages.Remove(e.Id);
                 break;
+            case DelayNotified e:
+                Find(e.Id)?.RecordDelayNotified();
+                break;
             default:
                 throw new ArgumentException($"not a DomainQueue event: {@event.GetType().Name}");
         }
@@ -41,17 +44,44 @@ public sealed class DomainQueueState
 
     /// <summary>
     /// The event that records an attempt's outcomes. Recipients still deferred get the next
-    /// attempt time from <paramref name="schedule"/>; a message with none left gets no time.
+    /// attempt time from the schedule; once the message is older than its lifetime they fail
+    /// instead (4.4.7, RFC 3463 §3.5), keeping the last error in the diagnostic, so the sender
+    /// learns why. A message with no recipient left waiting gets no time.
     /// </summary>
     public static DeliveryAttempted Attempted(QueuedMessageState message, IReadOnlyList<RecipientOutcome> outcomes,
-        DateTimeOffset now, RetrySchedule schedule)
+        DateTimeOffset now, QueueSettings settings, double random = 0.5)
     {
+        var expired = now - message.ReceivedAt >= settings.Lifetime;
+        if (expired)
+            outcomes = outcomes.Select(o => o.IsFinal ? o : Expire(o, settings.Lifetime)).ToList();
         // "None left" is about the whole message: a recipient this attempt did not cover (its
         // outcome missing) is still waiting, and without a time it would never be tried again.
-        var deferred = outcomes.Any(o => !o.IsFinal)
-                       || message.Outcomes.Any(r => !r.IsFinal && !outcomes.Any(o => o.Recipient == r.Recipient));
-        return new DeliveryAttempted(message.Id, now, outcomes, deferred ? schedule.Next(message.Attempts + 1, now) : null);
+        var waiting = outcomes.Any(o => !o.IsFinal)
+                      || message.Outcomes.Any(r => !r.IsFinal && !outcomes.Any(o => o.Recipient == r.Recipient));
+        return new DeliveryAttempted(message.Id, now, outcomes, waiting ? settings.Retry.Next(message.Attempts + 1, now, random) : null);
     }
+
+    /// <summary>
+    /// For a message past its lifetime that cannot even be attempted (its destination is down):
+    /// every waiting recipient fails with its last known outcome as the reason.
+    /// </summary>
+    public static DeliveryAttempted Expired(QueuedMessageState message, DateTimeOffset now, QueueSettings settings) =>
+        new(message.Id, now, message.Outcomes.Where(o => !o.IsFinal).Select(o => Expire(o, settings.Lifetime)).ToList(), null);
+
+    public static bool IsExpired(QueuedMessageState message, DateTimeOffset now, QueueSettings settings) =>
+        now - message.ReceivedAt >= settings.Lifetime;
+
+    private static RecipientOutcome Expire(RecipientOutcome outcome, TimeSpan lifetime) =>
+        outcome with
+        {
+            Status = RecipientStatus.Failed,
+            Dsn = "4.4.7",
+            Detail = $"delivery time expired after {Format(lifetime)}"
+                     + (outcome.Detail.Length > 0 ? $"; last error: {outcome.Detail}" : ""),
+        };
+
+    private static string Format(TimeSpan span) =>
+        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d" : span.ToString();
 
     public DomainQueueSnapshot ToSnapshot() => new(_messages.Values.Select(m => m.ToSnapshot()).ToList());
 

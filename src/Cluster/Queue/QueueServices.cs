@@ -1,3 +1,4 @@
+using Tunnel.Cluster.Bounces;
 using Tunnel.Cluster.Observability;
 using Tunnel.Cluster.Outbound;
 using Tunnel.Cluster.Spool;
@@ -5,4 +6,4 @@ using Tunnel.Cluster.Spool;
 namespace Tunnel.Cluster.Queue;
 
 /// <summary>What a DomainQueue and its QueuedMessage children use; one instance per node.</summary>
-public sealed record QueueServices(QueueSettings Settings, SpoolStore Spool, Courier Courier, MailLog MailLog);
+public sealed record QueueServices(QueueSettings Settings, SpoolStore Spool, Courier Courier, Bouncer Bouncer, MailLog MailLog);

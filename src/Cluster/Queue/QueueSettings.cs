@@ -1,18 +1,26 @@
 namespace Tunnel.Cluster.Queue;
 
-/// <summary>How DomainQueues behave, from <c>tunnel.queue</c>.</summary>
-/// <param name="Retry">Backoff between attempts of a deferred message.</param>
+/// <summary>How DomainQueues behave, from <c>tunnel.queue</c> and <c>tunnel.bounce</c>.</summary>
+/// <param name="Retry">Backoff between attempts of a deferred message, and of a destination that is down.</param>
+/// <param name="Lifetime">How long a message may stay queued; then its deferred recipients fail (4.4.7) and are bounced.</param>
+/// <param name="DelayWarningAfter">Age at which the sender gets one delay notice; null: never.</param>
 /// <param name="ConcurrencyPerDomain">Attempts running at once for one destination domain.</param>
 /// <param name="Shards">Number of shards DomainQueues are spread over; fixed for the life of a cluster.</param>
 /// <param name="SnapshotEvery">Events between snapshots of a DomainQueue (keeps recovery short).</param>
 /// <param name="PassivateAfter">An empty DomainQueue stops after this long without traffic.</param>
-/// <param name="EnqueueTimeout">How long ingress waits for a DomainQueue to confirm before answering 451.</param>
+/// <param name="EnqueueTimeout">How long a submission waits for a DomainQueue to confirm.</param>
 /// <param name="AttemptTimeout">Upper bound on one delivery attempt (DNS, connects, transaction).</param>
+/// <param name="ReportingMta">Our host name in DSNs.</param>
+/// <param name="MaxReturnedSize">A DSN returns the whole original up to this size (unless RET says otherwise), else its headers.</param>
 public sealed record QueueSettings(
     RetrySchedule Retry,
+    TimeSpan Lifetime,
+    TimeSpan? DelayWarningAfter,
     int ConcurrencyPerDomain,
     int Shards,
     int SnapshotEvery,
     TimeSpan PassivateAfter,
     TimeSpan EnqueueTimeout,
-    TimeSpan AttemptTimeout);
+    TimeSpan AttemptTimeout,
+    string ReportingMta,
+    long MaxReturnedSize);

@@ -24,8 +24,8 @@ public sealed class QueuedMessage : ReceiveActor, IWithTimers
     /// <summary>Child → parent: my time has come, may I have a slot?</summary>
     public sealed record AttemptDue(MessageId Id);
 
-    /// <summary>Child → parent: the attempt ended with these outcomes.</summary>
-    public sealed record AttemptFinished(MessageId Id, IReadOnlyList<RecipientOutcome> Outcomes);
+    /// <summary>Child → parent: the attempt ended so.</summary>
+    public sealed record AttemptFinished(MessageId Id, AttemptReport Report);
 
     private sealed record Due;
 
@@ -76,8 +76,9 @@ public sealed class QueuedMessage : ReceiveActor, IWithTimers
                 // errors always are; the message waits for its next attempt.
                 var reason = task.Exception?.GetBaseException().Message ?? "attempt timed out";
                 log.Warning("Attempt of {0} for {1} failed internally: {2}", id, domain, reason);
-                return new AttemptFinished(id, attempt.Recipients
-                    .Select(r => new RecipientOutcome(r.Address, RecipientStatus.Deferred, "4.3.0", $"attempt failed: {reason}", null)).ToList());
+                return new AttemptFinished(id, new AttemptReport(attempt.Recipients
+                    .Select(r => new RecipientOutcome(r.Address, RecipientStatus.Deferred, "4.3.0", $"attempt failed: {reason}", null)).ToList(),
+                    DestinationDown: false));
             }, TaskScheduler.Default)
             .PipeTo(Self);
     }

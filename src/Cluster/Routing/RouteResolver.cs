@@ -69,6 +69,13 @@ public sealed class RouteResolver
         return new Route(domain, hosts, implicitMx);
     }
 
+    /// <summary>The AAAA addresses of a name (empty when it has none or DNS fails); used for NAT64 discovery (RFC 7050).</summary>
+    public async Task<IReadOnlyList<IPAddress>> Ipv6AddressesAsync(string name, CancellationToken cancel)
+    {
+        var answer = await QueryAsync(name, QueryType.AAAA, cancel);
+        return answer.Records.OfType<AaaaRecord>().Select(r => r.Address).ToList();
+    }
+
     private enum Answer { Ok, NxDomain, Temporary }
 
     private sealed record QueryResult(Answer Status, IReadOnlyList<DnsResourceRecord> Records, string Detail);

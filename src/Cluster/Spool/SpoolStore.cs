@@ -37,13 +37,16 @@ public sealed class SpoolStore(Func<DbConnection> connect)
             """, cancel);
     }
 
-    /// <summary>Stores the body and one reference per destination domain in one transaction.</summary>
+    /// <summary>
+    /// Stores the body and one reference per destination domain in one transaction. Storing the
+    /// same id again changes nothing (a resubmitted DSN, a retried submission).
+    /// </summary>
     public async Task StoreAsync(MessageId id, ReadOnlyMemory<byte> body, IEnumerable<string> domains, DateTimeOffset at, CancellationToken cancel)
     {
         await using var connection = await OpenAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
         await using (var insert = Command(connection, transaction,
-                         "INSERT INTO tunnel_spool (message_id, body, created_at) VALUES (@id, @body, @at)"))
+                         "INSERT INTO tunnel_spool (message_id, body, created_at) VALUES (@id, @body, @at) ON CONFLICT DO NOTHING"))
         {
             Add(insert, "@id", id.Value);
             // The provider copies the bytes into its parameter; an array that is exactly the body
@@ -55,7 +58,7 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         foreach (var domain in domains)
         {
             await using var reference = Command(connection, transaction,
-                "INSERT INTO tunnel_spool_ref (message_id, domain) VALUES (@id, @domain)");
+                "INSERT INTO tunnel_spool_ref (message_id, domain) VALUES (@id, @domain) ON CONFLICT DO NOTHING");
             Add(reference, "@id", id.Value);
             Add(reference, "@domain", domain);
             await reference.ExecuteNonQueryAsync(cancel);

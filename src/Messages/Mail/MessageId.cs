@@ -26,5 +26,19 @@ public readonly record struct MessageId(string Value)
         return new MessageId(new string(chars));
     }
 
+    /// <summary>
+    /// A stable id for a message we make about this one (a DSN): the same original and purpose
+    /// always give the same id, so that submitting it again after a crash is recognised and
+    /// ignored instead of sending the sender a second notice.
+    /// </summary>
+    public MessageId Derived(string purpose)
+    {
+        var hash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{Value}/{purpose}"));
+        Span<char> chars = stackalloc char[20];
+        Value.AsSpan(0, 10).CopyTo(chars); // same time part: it sorts beside its original
+        for (var i = 10; i < 20; i++) chars[i] = Alphabet[hash[i] & 31];
+        return new MessageId(new string(chars));
+    }
+
     public override string ToString() => Value;
 }

@@ -21,6 +21,11 @@ public sealed record DeliveryAttempted(
     IReadOnlyList<RecipientOutcome> Outcomes,
     DateTimeOffset? NextAttemptAt) : ITunnelMessage;
 
+/// <summary>
+/// A delay notice (DSN with Action: delayed, RFC 3464 §2.3.3) went to the sender; one per message.
+/// </summary>
+public sealed record DelayNotified(MessageId Id) : ITunnelMessage;
+
 /// <summary>Ingress withdrew the message before confirming it (see <see cref="CancelEnqueue"/>).</summary>
 public sealed record MessageCancelled(MessageId Id) : ITunnelMessage;
 

@@ -19,12 +19,15 @@ public enum RecipientStatus
 /// <param name="Dsn">The enhanced status code (RFC 3463), e.g. "2.0.0", "4.4.1", "5.1.1".</param>
 /// <param name="Detail">The remote reply or our own explanation, for the log and the bounce.</param>
 /// <param name="Relay">"host[address]:port" that gave the answer, when one did.</param>
+/// <param name="RelayedWithoutDsn">Delivered to a next hop that does not offer DSN (RFC 3461 §5.2.2): if the
+/// sender asked for success notices, we owe a "relayed" one.</param>
 public sealed record RecipientOutcome(
     Mailbox Recipient,
     RecipientStatus Status,
     string Dsn,
     string Detail,
-    string? Relay)
+    string? Relay,
+    bool RelayedWithoutDsn = false)
 {
     public bool IsFinal => Status is RecipientStatus.Delivered or RecipientStatus.Failed;
 }

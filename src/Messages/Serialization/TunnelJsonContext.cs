@@ -21,6 +21,7 @@ namespace Tunnel.Messages.Serialization;
 [JsonSerializable(typeof(MessageEnqueued))]
 [JsonSerializable(typeof(DeliveryAttempted))]
 [JsonSerializable(typeof(MessageCancelled))]
+[JsonSerializable(typeof(DelayNotified))]
 [JsonSerializable(typeof(MessageRemoved))]
 [JsonSerializable(typeof(DomainQueueSnapshot))]
 internal sealed partial class TunnelJsonContext : JsonSerializerContext;

@@ -28,6 +28,7 @@ public sealed class TunnelSerializer(ExtendedActorSystem system) : SerializerWit
         (typeof(MessageCancelled), "q.e.cancelled"),
         (typeof(MessageRemoved), "q.e.removed"),
         (typeof(DomainQueueSnapshot), "q.s.domain"),
+        (typeof(DelayNotified), "q.e.delay-notified"),
     ];
 
     private static readonly Dictionary<Type, string> ManifestByType = Manifests.ToDictionary(m => m.Type, m => m.Manifest);

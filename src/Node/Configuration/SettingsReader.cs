@@ -50,25 +50,38 @@ public sealed class SettingsReader
         var routing = new RoutingSettings(
             Endpoints("tunnel.dns.servers", defaultPort: 53),
             Duration("tunnel.dns.timeout"),
-            Addresses("tunnel.own-addresses"));
+            Addresses("tunnel.own-addresses").Concat(Addresses("tunnel.public-addresses")).ToList(),
+            Families("tunnel.outbound.families"),
+            Nat64Prefix("tunnel.outbound.nat64-prefix"),
+            Ranges("tunnel.outbound.prohibited"),
+            Int("tunnel.outbound.address-limit", min: 1),
+            FamilyPolicy("tunnel.outbound.family-policy", String("tunnel.outbound.family-policy")),
+            FamilyPolicies("tunnel.outbound.family-policy-by-domain"));
 
         var outbound = new OutboundSettings(
             hostname,
             Port("tunnel.outbound.port"),
             Duration("tunnel.outbound.connect-timeout"),
-            Duration("tunnel.outbound.command-timeout"));
+            Duration("tunnel.outbound.command-timeout"),
+            OptionalAddress("tunnel.outbound.source-ipv4", System.Net.Sockets.AddressFamily.InterNetwork),
+            OptionalAddress("tunnel.outbound.source-ipv6", System.Net.Sockets.AddressFamily.InterNetworkV6));
 
         var first = Duration("tunnel.queue.retry.first");
         var max = Duration("tunnel.queue.retry.max");
         if (max < first) Problem("tunnel.queue.retry.max", "must not be shorter than tunnel.queue.retry.first");
+        var jitter = Fraction("tunnel.queue.retry.jitter");
         var queue = new QueueSettings(
-            new RetrySchedule(first, max),
+            new RetrySchedule(first, max, jitter),
+            Duration("tunnel.queue.lifetime"),
+            OptionalDuration("tunnel.queue.delay-warning-after"),
             Int("tunnel.queue.concurrency-per-domain", min: 1),
             Int("tunnel.queue.shards", min: 1),
             Int("tunnel.queue.snapshot-every", min: 10),
             Duration("tunnel.queue.passivate-after"),
             Duration("tunnel.queue.enqueue-timeout"),
-            Duration("tunnel.queue.attempt-timeout"));
+            Duration("tunnel.queue.attempt-timeout"),
+            hostname,
+            Bytes("tunnel.bounce.max-returned-size", min: 0));
 
         var provider = String("tunnel.storage.provider");
         if (provider != "sqlite")
@@ -134,6 +147,95 @@ public sealed class SettingsReader
             return value;
         }
         catch (Exception) { Problem(key, $"'{_config.GetString(key)}' is not a duration (e.g. 30s, 5m)"); return TimeSpan.FromSeconds(1); }
+    }
+
+    private double Fraction(string key)
+    {
+        if (!Has(key)) return 0;
+        try
+        {
+            var value = _config.GetDouble(key);
+            if (value is < 0 or > 1) Problem(key, $"{value} is not a fraction between 0 and 1");
+            return Math.Clamp(value, 0, 1);
+        }
+        catch (Exception) { Problem(key, $"'{_config.GetString(key)}' is not a number"); return 0; }
+    }
+
+    /// <summary>A duration, or "off".</summary>
+    private TimeSpan? OptionalDuration(string key)
+    {
+        if (!Has(key)) return null;
+        var text = _config.GetString(key)?.Trim();
+        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
+            return null;
+        return Duration(key);
+    }
+
+    private IPAddress? OptionalAddress(string key, System.Net.Sockets.AddressFamily family)
+    {
+        var text = String(key).Trim();
+        if (text.Length == 0) return null;
+        if (IPAddress.TryParse(text.Trim('[', ']'), out var address) && address.AddressFamily == family) return address;
+        Problem(key, $"'{text}' is not an {(family == System.Net.Sockets.AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address");
+        return null;
+    }
+
+    /// <summary>"auto" (detect), or a list of "ipv4" / "ipv6".</summary>
+    private AddressFamilies? Families(string key)
+    {
+        if (!Has(key)) return null;
+        if (_config.GetValue(key).IsString() && string.Equals(_config.GetString(key), "auto", StringComparison.OrdinalIgnoreCase)) return null;
+        var families = AddressFamilies.None;
+        foreach (var text in Strings(key))
+        {
+            switch (text.Trim().ToLowerInvariant())
+            {
+                case "ipv4": families |= AddressFamilies.IPv4; break;
+                case "ipv6": families |= AddressFamilies.IPv6; break;
+                default: Problem(key, $"'{text}' is not a family: use \"auto\" or a list of \"ipv4\", \"ipv6\""); break;
+            }
+        }
+        if (families == AddressFamilies.None) Problem(key, "names no family: use \"auto\" or a list of \"ipv4\", \"ipv6\"");
+        return families;
+    }
+
+    private string Nat64Prefix(string key)
+    {
+        var text = String(key).Trim();
+        if (text.Length == 0 || text == "auto" || Nat64.Parse(text) is not null) return text;
+        Problem(key, $"'{text}' is not \"\", \"auto\" or an RFC 6052 prefix like \"64:ff9b::/96\" (lengths 32, 40, 48, 56, 64, 96)");
+        return "";
+    }
+
+    private IReadOnlyList<Cidr> Ranges(string key)
+    {
+        var ranges = new List<Cidr>();
+        foreach (var text in Strings(key))
+        {
+            if (Cidr.Parse(text.Trim()) is { } range) ranges.Add(range);
+            else Problem(key, $"'{text}' is not an address range like \"127.0.0.0/8\" or \"fe80::/10\"");
+        }
+        return ranges;
+    }
+
+    private AddressFamilyPolicy FamilyPolicy(string key, string text)
+    {
+        if (AddressFamilyPolicyNames.ByName.TryGetValue(text.Trim().ToLowerInvariant(), out var policy)) return policy;
+        Problem(key, $"'{text}' is not one of {string.Join(", ", AddressFamilyPolicyNames.ByName.Keys)}");
+        return AddressFamilyPolicy.Any;
+    }
+
+    private IReadOnlyDictionary<string, AddressFamilyPolicy> FamilyPolicies(string key)
+    {
+        var policies = new Dictionary<string, AddressFamilyPolicy>();
+        if (!Has(key)) return policies;
+        foreach (var (name, value) in _config.GetConfig(key)?.AsEnumerable() ?? [])
+        {
+            var domain = AddressParser.NormaliseDomain(name.Trim('"'));
+            if (domain is null) { Problem($"{key}.{name}", "is not a domain name"); continue; }
+            policies[domain] = FamilyPolicy($"{key}.{name}", value.GetString());
+        }
+        return policies;
     }
 
     private IReadOnlySet<string> Domains(string key)
