@@ -1,9 +1,11 @@
 using System.Runtime.InteropServices;
 using Tunnel.Node;
+using Tunnel.Node.Cli;
 using Tunnel.Node.Configuration;
 
-// tunnel [run] [--config <file>]   start a node (the default command)
-// tunnel version                   print the version
+// tunnel [run] [--config <file>]                start a node (the default command)
+// tunnel dns check <domain> [--config <file>]   the route this node would take for a domain
+// tunnel version                                print the version
 var arguments = args.ToList();
 var command = arguments.Count > 0 && !arguments[0].StartsWith('-') ? arguments[0] : "run";
 if (arguments.Count > 0 && arguments[0] == command) arguments.RemoveAt(0);
@@ -15,23 +17,47 @@ switch (command)
         return 0;
     case "run":
         return await RunAsync(arguments);
+    case "dns" when arguments.Count >= 2 && arguments[0] == "check":
+        return await DnsCheckAsync(arguments[1], arguments.Skip(2).ToList());
     default:
-        Console.Error.WriteLine($"tunnel: unknown command '{command}'. Commands: run [--config <file>], version.");
+        Console.Error.WriteLine($"tunnel: unknown command '{string.Join(' ', args)}'. Commands: run [--config <file>], dns check <domain> [--config <file>], version.");
         return 64; // EX_USAGE
 }
 
-static async Task<int> RunAsync(List<string> arguments)
+static async Task<int> DnsCheckAsync(string domain, List<string> arguments)
 {
-    string? file = null;
+    if (ConfigFile(arguments, "tunnel dns check <domain>", out var file) is { } usage) return usage;
+    try
+    {
+        var config = ConfigLoader.Load(file);
+        return await DnsCheckCommand.RunAsync(domain, SettingsReader.Read(config), Console.Out);
+    }
+    catch (ConfigurationException e)
+    {
+        Console.Error.WriteLine($"tunnel: {e.Message}");
+        return 78;
+    }
+}
+
+/// <summary>Reads "[--config &lt;file&gt;]"; returns an exit code when the arguments are wrong.</summary>
+static int? ConfigFile(List<string> arguments, string usage, out string? file)
+{
+    file = null;
     for (var i = 0; i < arguments.Count; i++)
     {
         if (arguments[i] == "--config" && i + 1 < arguments.Count) file = arguments[++i];
         else
         {
-            Console.Error.WriteLine($"tunnel run: unexpected argument '{arguments[i]}'. Usage: tunnel run [--config <file>]");
-            return 64;
+            Console.Error.WriteLine($"tunnel: unexpected argument '{arguments[i]}'. Usage: {usage} [--config <file>]");
+            return 64; // EX_USAGE
         }
     }
+    return null;
+}
+
+static async Task<int> RunAsync(List<string> arguments)
+{
+    if (ConfigFile(arguments, "tunnel run", out var file) is { } usage) return usage;
 
     TunnelNode node;
     try

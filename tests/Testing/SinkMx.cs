@@ -25,14 +25,14 @@ public sealed class SinkMx : IAsyncDisposable
     private int _listening;
     private int _disposed;
 
-    private SinkMx(IPAddress address)
+    private SinkMx(IPEndPoint endPoint)
     {
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        _listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
             _listener.DualMode = false; // an IPv6 sink must not quietly accept IPv4 clients too
         try
         {
-            _listener.Bind(new IPEndPoint(address, 0));
+            _listener.Bind(endPoint);
         }
         catch
         {
@@ -54,7 +54,21 @@ public sealed class SinkMx : IAsyncDisposable
     /// Reserves a port without listening, so connections to <see cref="EndPoint"/> are refused until
     /// <see cref="Listen"/> is called: a next hop that is down and later comes back on the same address.
     /// </summary>
-    public static SinkMx BindOnly(IPAddress address) => new(address);
+    public static SinkMx BindOnly(IPAddress address) => BindOnly(new IPEndPoint(address, 0));
+
+    /// <summary>Like <see cref="BindOnly(IPAddress)"/>, on a given endpoint.</summary>
+    public static SinkMx BindOnly(IPEndPoint endPoint) => new(endPoint);
+
+    /// <summary>
+    /// Listens on a given endpoint: next hops all share the tunnel's one outbound port, so the
+    /// sinks of several test domains sit on different addresses with the same port.
+    /// </summary>
+    public static SinkMx Start(IPEndPoint endPoint)
+    {
+        var sink = new SinkMx(endPoint);
+        sink.Listen();
+        return sink;
+    }
 
     public IPEndPoint EndPoint { get; }
 
