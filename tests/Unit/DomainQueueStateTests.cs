@@ -9,7 +9,7 @@ namespace Tunnel.Tests.Unit;
 /// <summary>
 /// The pure half of a DomainQueue: events applied in order give the state (as on recovery), the
 /// decision after an attempt gives the event, and a snapshot restores exactly what it saved.
-/// States are written one message per line: "id attempts=N next=HH:mm removing? recipient=Status…".
+/// States are written one message per line: "id attempts=N next=HH:mm removing? delay-notified? recipient=Status…".
 /// </summary>
 public sealed class DomainQueueStateTests
 {
@@ -63,6 +63,21 @@ public sealed class DomainQueueStateTests
             ([Enqueued(M1, A), Attempt(M1, At(1), next: null, Delivered(A)), new MessageRemoved(M1), new MessageRemoved(M1)], []),
         ["an id can come back after removal"] =
             ([Enqueued(M1, A), new MessageRemoved(M1), Enqueued(M1, B)], ["M1 attempts=0 next=12:00 b=Pending"]),
+        ["a delay notice went out"] =
+            ([Enqueued(M1, A), Attempt(M1, At(1), next: At(6), Deferred(A)), new DelayNotified(M1)],
+             ["M1 attempts=1 next=12:06 delay-notified a=Deferred"]),
+        ["a delay notice is not an attempt and outlives later attempts"] =
+            ([Enqueued(M1, A, B), new DelayNotified(M1), Attempt(M1, At(1), next: At(6), Delivered(A), Deferred(B))],
+             ["M1 attempts=1 next=12:06 delay-notified a=Delivered b=Deferred"]),
+        ["a delay notice recorded twice is still one"] =
+            ([Enqueued(M1, A), new DelayNotified(M1), new DelayNotified(M1)], ["M1 attempts=0 next=12:00 delay-notified a=Pending"]),
+        ["a delay notice is about one message only"] =
+            ([Enqueued(M1, A), Enqueued(M2, B), new DelayNotified(M2)],
+             ["M1 attempts=0 next=12:00 a=Pending", "M2 attempts=0 next=12:00 delay-notified b=Pending"]),
+        ["a delay notice for an unknown message is ignored"] =
+            ([Enqueued(M1, A), new DelayNotified(M2)], ["M1 attempts=0 next=12:00 a=Pending"]),
+        ["a message that comes back after removal has had no delay notice"] =
+            ([Enqueued(M1, A), new DelayNotified(M1), new MessageRemoved(M1), Enqueued(M1, A)], ["M1 attempts=0 next=12:00 a=Pending"]),
     };
 
     public static TheoryData<string> HistoryNames => new(Histories.Keys);
@@ -111,6 +126,7 @@ public sealed class DomainQueueStateTests
             Enqueued(M1, A, B), Enqueued(M2, C),
             Attempt(M1, At(1), next: At(6), Delivered(A), Deferred(B)),
             Attempt(M2, At(2), next: At(7), Deferred(C)),
+            new DelayNotified(M2),
             Attempt(M1, At(6), next: null, Failed(B)),
             new MessageRemoved(M1),
             Attempt(M2, At(7), next: null, Delivered(C)),
@@ -220,6 +236,185 @@ public sealed class DomainQueueStateTests
         Assert.Throws<ArgumentException>(() => state.Apply(new DomainQueueSnapshot([])));
     }
 
+    /// <summary>
+    /// An attempt that ends when the message is older than its lifetime (5 d here): what was still
+    /// deferred fails with 4.4.7 (RFC 3463 §3.5) and keeps the last error, so the sender learns
+    /// why; final outcomes stay. The message arrived at T0; outcomes are "recipient status dsn detail [relay]".
+    /// </summary>
+    public static readonly Dictionary<string, (TimeSpan Age, Mailbox[] Recipients, RecipientOutcome[] Outcomes, string[] Expected, bool Next)> Expiries = new()
+    {
+        ["deferred a tick before the lifetime ends: still deferred"] =
+            (TimeSpan.FromDays(5) - TimeSpan.FromTicks(1), [A], [Deferred(A)], ["a Deferred 4.4.1 connection refused"], true),
+        ["deferred as the lifetime ends: failed with the last error"] =
+            (TimeSpan.FromDays(5), [A], [Deferred(A)], ["a Failed 4.4.7 delivery time expired after 5d; last error: connection refused"], false),
+        ["deferred a day after the lifetime ended"] =
+            (TimeSpan.FromDays(6), [A], [Deferred(A)], ["a Failed 4.4.7 delivery time expired after 5d; last error: connection refused"], false),
+        ["the server that gave the last error stays named"] =
+            (TimeSpan.FromDays(5), [A], [Deferred(A) with { Dsn = "4.2.2", Detail = "452 4.2.2 mailbox full", Relay = "mx[192.0.2.1]:25" }],
+             ["a Failed 4.4.7 delivery time expired after 5d; last error: 452 4.2.2 mailbox full [mx[192.0.2.1]:25]"], false),
+        ["a deferral without detail says only that time ran out"] =
+            (TimeSpan.FromDays(5), [A], [Deferred(A) with { Detail = "" }], ["a Failed 4.4.7 delivery time expired after 5d"], false),
+        ["delivered and failed outcomes of the same attempt stay as they are"] =
+            (TimeSpan.FromDays(5), [A, B, C], [Delivered(A), Failed(B), Deferred(C)],
+             ["a Delivered 2.0.0 250 ok [mx[192.0.2.1]:25]", "b Failed 5.1.1 550 no such user [mx[192.0.2.1]:25]",
+              "c Failed 4.4.7 delivery time expired after 5d; last error: connection refused"], false),
+        ["everything final: nothing to expire"] =
+            (TimeSpan.FromDays(5), [A, B], [Delivered(A), Failed(B)],
+             ["a Delivered 2.0.0 250 ok [mx[192.0.2.1]:25]", "b Failed 5.1.1 550 no such user [mx[192.0.2.1]:25]"], false),
+        // The recipient the attempt did not cover is still waiting; its own attempt expires it.
+        ["a recipient the attempt did not cover keeps a next attempt"] =
+            (TimeSpan.FromDays(5), [A, B], [Deferred(A)], ["a Failed 4.4.7 delivery time expired after 5d; last error: connection refused"], true),
+    };
+
+    public static TheoryData<string> ExpiryNames => new(Expiries.Keys);
+
+    [Theory]
+    [MemberData(nameof(ExpiryNames))]
+    public void Attempted_past_the_lifetime(string name)
+    {
+        var (age, recipients, outcomes, expected, next) = Expiries[name];
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, recipients));
+        var now = T0 + age;
+
+        var attempted = DomainQueueState.Attempted(state.Find(M1)!, outcomes, now, Settings);
+
+        Assert.Equal(expected, attempted.Outcomes.Select(Describe).ToArray());
+        Assert.Equal(next ? now.AddMinutes(5) : null, attempted.NextAttemptAt);
+        Assert.Equal(now, attempted.At);
+    }
+
+    [Fact]
+    public void An_expiry_after_earlier_attempts_keeps_the_latest_error()
+    {
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A));
+        state.Apply(Attempt(M1, At(1), next: At(6), Deferred(A) with { Detail = "first error" }));
+        var now = T0.AddDays(5);
+
+        var attempted = DomainQueueState.Attempted(state.Find(M1)!, [Deferred(A) with { Detail = "latest error" }], now, Settings);
+        state.Apply(attempted);
+
+        Assert.Equal(["a Failed 4.4.7 delivery time expired after 5d; last error: latest error"], attempted.Outcomes.Select(Describe).ToArray());
+        Assert.True(state.Find(M1)!.Removing);
+    }
+
+    [Theory]
+    [InlineData(1, "delivery time expired after 1d; last error: connection refused")]
+    [InlineData(7, "delivery time expired after 7d; last error: connection refused")]
+    public void The_lifetime_is_named_in_days(int days, string expected)
+    {
+        var settings = Settings with { Lifetime = TimeSpan.FromDays(days) };
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A));
+
+        var attempted = DomainQueueState.Attempted(state.Find(M1)!, [Deferred(A)], T0.AddDays(days), settings);
+
+        Assert.Equal(expected, Assert.Single(attempted.Outcomes).Detail);
+    }
+
+    /// <summary>
+    /// A message past its lifetime whose destination is down cannot be attempted: every waiting
+    /// recipient fails with what is known of it, the final ones are left out.
+    /// </summary>
+    [Fact]
+    public void Expired_fails_every_waiting_recipient_with_its_last_outcome()
+    {
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A, B, C));
+        state.Apply(Attempt(M1, At(1), next: At(6), Delivered(A), Deferred(B)));
+        var now = T0.AddDays(5).AddHours(1);
+
+        var expired = DomainQueueState.Expired(state.Find(M1)!, now, Settings);
+
+        Assert.Equal(M1, expired.Id);
+        Assert.Equal(now, expired.At);
+        Assert.Null(expired.NextAttemptAt);
+        Assert.Equal(
+            ["b Failed 4.4.7 delivery time expired after 5d; last error: connection refused",
+             "c Failed 4.4.7 delivery time expired after 5d"],
+            expired.Outcomes.Select(Describe).ToArray());
+
+        state.Apply(expired);
+        Assert.True(state.Find(M1)!.Removing);
+        Assert.Empty(state.Find(M1)!.PendingRecipients);
+        Assert.Equal(["M1 attempts=2 next=12:06 removing a=Delivered b=Failed c=Failed"], Describe(state));
+    }
+
+    [Fact]
+    public void Expired_has_nothing_to_say_about_a_message_whose_recipients_are_all_final()
+    {
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A, B));
+        state.Apply(Attempt(M1, At(1), next: null, Delivered(A), Failed(B)));
+
+        Assert.Empty(DomainQueueState.Expired(state.Find(M1)!, T0.AddDays(6), Settings).Outcomes);
+    }
+
+    [Theory]
+    [InlineData("00:00:00", false)]
+    [InlineData("4.23:59:59", false)]
+    [InlineData("4.23:59:59.9999999", false)]
+    [InlineData("5.00:00:00", true)]
+    [InlineData("5.00:00:01", true)]
+    [InlineData("30.00:00:00", true)]
+    public void IsExpired(string age, bool expected)
+    {
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A));
+
+        Assert.Equal(expected, DomainQueueState.IsExpired(state.Find(M1)!, T0 + TimeSpan.Parse(age), Settings));
+    }
+
+    [Fact]
+    public void IsExpired_measures_from_arrival_whatever_the_offsets()
+    {
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A));
+        var fiveDaysLaterInNewYork = T0.AddDays(5).ToOffset(TimeSpan.FromHours(-5));
+
+        Assert.True(DomainQueueState.IsExpired(state.Find(M1)!, fiveDaysLaterInNewYork, Settings));
+        Assert.False(DomainQueueState.IsExpired(state.Find(M1)!, fiveDaysLaterInNewYork.AddSeconds(-1), Settings));
+    }
+
+    /// <summary>The random draw reaches the schedule's jitter: 5 min ± 20 %.</summary>
+    [Theory]
+    [InlineData(0, 240)]
+    [InlineData(0.5, 300)]
+    [InlineData(0.75, 330)]
+    public void Attempted_passes_the_draw_to_the_schedule(double random, int expectedSeconds)
+    {
+        var settings = Settings with { Retry = Schedule with { Jitter = 0.2 } };
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A));
+        var now = T0.AddMinutes(1);
+
+        var attempted = DomainQueueState.Attempted(state.Find(M1)!, [Deferred(A)], now, settings, random);
+
+        Assert.Equal(now.AddSeconds(expectedSeconds), attempted.NextAttemptAt);
+    }
+
+    [Fact]
+    public void A_delay_notice_is_remembered_through_a_snapshot()
+    {
+        var state = new DomainQueueState();
+        state.Apply(Enqueued(M1, A));
+        state.Apply(Enqueued(M2, B));
+        Assert.False(state.Find(M1)!.DelayNotified);
+        state.Apply(new DelayNotified(M1));
+
+        var snapshot = state.ToSnapshot();
+        var restored = DomainQueueState.From(snapshot);
+
+        Assert.True(snapshot.Messages.Single(m => m.Id == M1).DelayNotified);
+        Assert.False(snapshot.Messages.Single(m => m.Id == M2).DelayNotified);
+        Assert.True(restored.Find(M1)!.DelayNotified);
+        Assert.False(restored.Find(M2)!.DelayNotified);
+    }
+
+    private static string Describe(RecipientOutcome o) =>
+        $"{o.Recipient.LocalPart} {o.Status} {o.Dsn} {o.Detail}" + (o.Relay is null ? "" : $" [{o.Relay}]");
+
     private static DateTimeOffset At(int minutes) => T0.AddMinutes(minutes);
 
     private static MessageEnqueued Enqueued(MessageId id, params Mailbox[] recipients) =>
@@ -241,6 +436,7 @@ public sealed class DomainQueueStateTests
                 $"next={m.NextAttemptAt:HH:mm}",
             }
             .Concat(m.Removing ? ["removing"] : [])
+            .Concat(m.DelayNotified ? ["delay-notified"] : [])
             .Concat(m.Outcomes.Select(r => $"{r.Recipient.LocalPart}={r.Status}"))))
         .ToArray();
 }

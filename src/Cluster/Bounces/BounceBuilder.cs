@@ -88,12 +88,21 @@ public static class BounceBuilder
             fields.Add("Action", r.Action);
             fields.Add("Status", r.Status);
             if (r.RemoteMta is not null) fields.Add("Remote-MTA", $"dns; {r.RemoteMta}");
-            if (r.Diagnostic is not null) fields.Add("Diagnostic-Code", $"smtp; {r.Diagnostic}");
+            if (r.Diagnostic is not null) fields.Add("Diagnostic-Code", DiagnosticCode(r.Diagnostic));
             if (r.LastAttempt is { } at) fields.Add("Last-Attempt-Date", ReceivedHeader.Rfc5322Date(at));
             status.StatusGroups.Add(fields);
         }
         return status;
     }
+
+    /// <summary>
+    /// RFC 3464 §2.3.6: "smtp" is for a reply the remote server gave ("550 5.1.1 …"); our own
+    /// explanations (connection refused, expired) are labelled as ours.
+    /// </summary>
+    private static string DiagnosticCode(string diagnostic) =>
+        diagnostic.Length > 4 && diagnostic[..3].All(char.IsAsciiDigit) && diagnostic[3] is ' ' or '-'
+            ? $"smtp; {diagnostic}"
+            : $"X-Tunnel; {diagnostic}";
 
     private static MimeEntity Original(DsnReturn ret, ReadOnlyMemory<byte> original, long maxReturned)
     {

@@ -81,7 +81,10 @@ public sealed class DomainQueueState
         };
 
     private static string Format(TimeSpan span) =>
-        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d" : span.ToString();
+        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d"
+        : span.TotalHours >= 1 && span.TotalHours == Math.Floor(span.TotalHours) ? $"{span.TotalHours:0}h"
+        : span.TotalSeconds == Math.Floor(span.TotalSeconds) ? $"{span.TotalSeconds:0}s"
+        : span.ToString();
 
     public DomainQueueSnapshot ToSnapshot() => new(_messages.Values.Select(m => m.ToSnapshot()).ToList());
 

@@ -21,7 +21,9 @@ public sealed record Nat64(IPAddress Prefix, int Length)
         if (slash < 0 || !IPAddress.TryParse(text[..slash], out var prefix) || prefix.AddressFamily != AddressFamily.InterNetworkV6
             || !int.TryParse(text[(slash + 1)..], out var length) || !Lengths.Contains(length))
             return null;
-        return new Nat64(Mask(prefix.GetAddressBytes(), length), length);
+        var bytes = prefix.GetAddressBytes();
+        // RFC 6052 §2.2: bits 64 to 71 ("u") must be zero, also in a /96 prefix.
+        return bytes[8] == 0 ? new Nat64(Mask(bytes, length), length) : null;
     }
 
     /// <summary>The IPv6 address that reaches <paramref name="v4"/> through the gateway.</summary>
@@ -49,6 +51,8 @@ public sealed record Nat64(IPAddress Prefix, int Length)
             // Try the longest prefix first: with /96 the address ends in the well-known octets.
             foreach (var length in Lengths.Reverse())
             {
+                if (length == 96 && bytes[8] != 0) continue; // RFC 6052 §2.2: the u octet is zero
+                if (answer.IsIPv4MappedToIPv6) continue;     // ::ffff:0:0/96 is not a NAT64 prefix
                 var candidate = new Nat64(Mask(bytes, length), length);
                 if (WellKnown.Any(wka => candidate.Synthesize(new IPAddress(wka)).Equals(answer))) return candidate;
             }

@@ -129,8 +129,8 @@ public static class RoutePlanner
     private static IEnumerable<(MxHost, IPAddress, IPEndPoint)> Order(
         List<(MxHost Host, IPAddress Address, IPEndPoint ConnectTo)> usable, AddressFamilyPolicy familyPolicy)
     {
-        var v6 = usable.Where(u => u.Address.AddressFamily == AddressFamily.InterNetworkV6).ToList();
-        var v4 = usable.Where(u => u.Address.AddressFamily == AddressFamily.InterNetwork).ToList();
+        var v6 = usable.Where(u => !IsIPv4(u.Address)).ToList();
+        var v4 = usable.Where(u => IsIPv4(u.Address)).ToList();
         return familyPolicy switch
         {
             AddressFamilyPolicy.Ipv4ThenIpv6 => v4.Concat(v6),
@@ -138,6 +138,12 @@ public static class RoutePlanner
             _ => v6.Concat(v4),
         };
     }
+
+    /// <summary>
+    /// An IPv4-mapped address (::ffff:192.0.2.1 in an AAAA record) is IPv4 for ordering and the
+    /// log, as it is for <see cref="Judge"/>: it is connected to over IPv4 (RFC 4291 §2.5.5.2).
+    /// </summary>
+    private static bool IsIPv4(IPAddress address) => address.AddressFamily == AddressFamily.InterNetwork || address.IsIPv4MappedToIPv6;
 
     private static IEnumerable<T> Interleave<T>(IReadOnlyList<T> first, IReadOnlyList<T> second)
     {
@@ -150,7 +156,7 @@ public static class RoutePlanner
 
     private static string Describe(IReadOnlyList<PlannedAddress> addresses, RoutingPolicy policy, AddressFamilyPolicy familyPolicy)
     {
-        var families = string.Join(", ", addresses.Select(a => a.Address.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6").Distinct());
+        var families = string.Join(", ", addresses.Select(a => IsIPv4(a.Address) ? "IPv4" : "IPv6").Distinct());
         return $"it has {families} addresses; this node reaches {policy.Reachable}"
                + (policy.Nat64 is null ? "" : $" (NAT64 {policy.Nat64})")
                + (familyPolicy == AddressFamilyPolicy.Any ? "" : $" and the family policy is {familyPolicy}");

@@ -69,7 +69,7 @@ public sealed class SettingsReader
         var first = Duration("tunnel.queue.retry.first");
         var max = Duration("tunnel.queue.retry.max");
         if (max < first) Problem("tunnel.queue.retry.max", "must not be shorter than tunnel.queue.retry.first");
-        var jitter = Fraction("tunnel.queue.retry.jitter");
+        var jitter = Fraction("tunnel.queue.retry.jitter", max: 0.5);
         var queue = new QueueSettings(
             new RetrySchedule(first, max, jitter),
             Duration("tunnel.queue.lifetime"),
@@ -149,14 +149,14 @@ public sealed class SettingsReader
         catch (Exception) { Problem(key, $"'{_config.GetString(key)}' is not a duration (e.g. 30s, 5m)"); return TimeSpan.FromSeconds(1); }
     }
 
-    private double Fraction(string key)
+    private double Fraction(string key, double max)
     {
         if (!Has(key)) return 0;
         try
         {
             var value = _config.GetDouble(key);
-            if (value is < 0 or > 1) Problem(key, $"{value} is not a fraction between 0 and 1");
-            return Math.Clamp(value, 0, 1);
+            if (value < 0 || value > max) Problem(key, $"{value} is not a fraction between 0 and {max}");
+            return Math.Clamp(value, 0, max);
         }
         catch (Exception) { Problem(key, $"'{_config.GetString(key)}' is not a number"); return 0; }
     }

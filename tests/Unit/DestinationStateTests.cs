@@ -1,0 +1,132 @@
+using System.Globalization;
+using Tunnel.Cluster.Queue;
+using Xunit;
+
+namespace Tunnel.Tests.Unit;
+
+/// <summary>
+/// Whether a destination is up, and how many attempts may start: all the concurrency while it
+/// is up; once an attempt finds it down, nothing until its backoff has passed, then one probe at
+/// a time; a probe that gets through brings everybody back. Backoff 1 min doubling to 8 min.
+/// Scenarios are scripts of steps at minutes after 12:00:
+/// "slots@M c=C in=I → N", "probe", "ended@M down|up", "down-until → M|up".
+/// </summary>
+public sealed class DestinationStateTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 5, 12, 0, 0, TimeSpan.Zero);
+    private static readonly RetrySchedule Backoff = new(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(8));
+
+    public static readonly Dictionary<string, string[]> Scenarios = new()
+    {
+        ["up: the concurrency less what is in flight"] =
+        [
+            "down-until → up",
+            "slots@0 c=5 in=0 → 5", "slots@0 c=5 in=3 → 2", "slots@0 c=5 in=5 → 0", "slots@0 c=5 in=7 → 0", "slots@0 c=1 in=0 → 1",
+        ],
+        ["an attempt that got through keeps it up"] =
+        [
+            "ended@0 up", "down-until → up", "slots@0 c=5 in=2 → 3",
+        ],
+        ["down: nothing until the backoff has passed, then one probe"] =
+        [
+            "ended@0 down", "down-until → 1",
+            "slots@0 c=5 in=0 → 0", "slots@0.5 c=5 in=0 → 0", "slots@0.99 c=5 in=0 → 0",
+            "slots@1 c=5 in=0 → 1", "slots@30 c=5 in=0 → 1",
+        ],
+        ["no probe while other attempts are still in flight"] =
+        [
+            "ended@0 down", "slots@2 c=5 in=1 → 0", "slots@2 c=5 in=4 → 0", "slots@2 c=5 in=0 → 1",
+        ],
+        ["no second probe while one is in flight"] =
+        [
+            "ended@0 down", "slots@1 c=5 in=0 → 1", "probe",
+            "slots@1 c=5 in=1 → 0", "slots@5 c=5 in=1 → 0",
+            // Even if the caller's count lost it, the probe itself holds the slot.
+            "slots@5 c=5 in=0 → 0",
+        ],
+        ["a probe that fails doubles the wait, up to the cap"] =
+        [
+            "ended@0 down", "down-until → 1",
+            "slots@1 c=5 in=0 → 1", "probe", "ended@1 down", "down-until → 3",
+            "slots@2 c=5 in=0 → 0", "slots@3 c=5 in=0 → 1", "probe", "ended@3 down", "down-until → 7",
+            "probe", "ended@7 down", "down-until → 15",
+            "probe", "ended@15 down", "down-until → 23",
+            "probe", "ended@23 down", "down-until → 31",
+            "slots@30 c=5 in=0 → 0", "slots@31 c=5 in=0 → 1",
+        ],
+        ["a probe that gets through releases everybody"] =
+        [
+            "ended@0 down", "probe", "ended@1 up", "down-until → up",
+            "slots@1 c=5 in=0 → 5", "slots@1 c=5 in=2 → 3",
+        ],
+        ["after recovery the backoff starts over"] =
+        [
+            "ended@0 down", "probe", "ended@1 down", "probe", "ended@3 down", "down-until → 7",
+            "probe", "ended@7 up", "down-until → up",
+            "ended@10 down", "down-until → 11",
+        ],
+        // Attempts started before the destination went down end one by one; each that finds it
+        // down counts, and one that got through clears it at once.
+        ["attempts in flight when it went down each count"] =
+        [
+            "ended@0 down", "down-until → 1", "ended@0.5 down", "down-until → 2.5", "slots@2 c=5 in=1 → 0",
+        ],
+        ["an attempt in flight that got through clears it"] =
+        [
+            "ended@0 down", "ended@0.5 up", "down-until → up", "slots@0.5 c=5 in=1 → 4",
+        ],
+    };
+
+    public static TheoryData<string> ScenarioNames => new(Scenarios.Keys);
+
+    [Theory]
+    [MemberData(nameof(ScenarioNames))]
+    public void Plays(string name)
+    {
+        var destination = new DestinationState(Backoff);
+
+        foreach (var step in Scenarios[name])
+        {
+            var words = step.Split(' ');
+            switch (words[0].Split('@')[0])
+            {
+                case "slots":
+                    var concurrency = int.Parse(words[1][2..]);
+                    var inFlight = int.Parse(words[2][3..]);
+                    var slots = destination.Slots(At(words[0]), concurrency, inFlight);
+                    Assert.Equal(step, $"{words[0]} {words[1]} {words[2]} → {slots}");
+                    break;
+                case "probe":
+                    destination.ProbeStarted();
+                    break;
+                case "ended":
+                    destination.AttemptEnded(words[1] == "down", At(words[0]));
+                    break;
+                case "down-until":
+                    var until = destination.DownUntil is { } t ? (t - T0).TotalMinutes.ToString(CultureInfo.InvariantCulture) : "up";
+                    Assert.Equal(step, $"down-until → {until}");
+                    Assert.Equal(destination.DownUntil is not null, destination.IsDown);
+                    break;
+                default:
+                    throw new ArgumentException($"unknown step '{step}'");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_backoff_of_a_destination_is_not_jittered()
+    {
+        // One state per destination, so there is no crowd to spread: the wait is exact.
+        var destination = new DestinationState(Backoff with { Jitter = 0.5 });
+
+        destination.AttemptEnded(destinationDown: true, T0);
+        destination.AttemptEnded(destinationDown: true, T0);
+
+        Assert.Equal(T0.AddMinutes(2), destination.DownUntil);
+    }
+
+    private static DateTimeOffset At(string word) => Minutes(word.Split('@')[1]);
+
+    private static DateTimeOffset Minutes(string minutes) =>
+        T0.AddMinutes(double.Parse(minutes, CultureInfo.InvariantCulture));
+}
