@@ -4,10 +4,21 @@
 # prints the totals as its last line: "N passed, N failed[, N skipped]". Exit status 0 only when
 # the build succeeded and no test failed.
 #
-# Nothing needs installing yet: SQLite is embedded, the DNS server and the MX servers the tests
-# talk to are started by the tests themselves on 127.0.0.0/8 and ::1.
+# What the tests need besides the SDK: PostgreSQL's server binaries (Debian's postgresql
+# package, installed here when missing; the tests start private servers of their own on
+# loopback ports and stop them). SQLite is embedded; the DNS and MX servers the tests talk to are
+# started by the tests themselves on 127.0.0.0/8 and ::1.
 set -uo pipefail
 cd "$(dirname "$0")"
+
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    echo "installing PostgreSQL (Debian package postgresql) for the storage and cluster tests"
+    if ! { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }; then
+        echo "cannot install postgresql (apt-get failed)"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+fi
 
 configuration=Release
 log=$(mktemp)

@@ -16,9 +16,10 @@ public static class AkkaConfig
 {
     public const string SystemName = "tunnel";
 
-    public static Config For(TunnelSettings settings, Config userConfig)
+    public static Config For(TunnelSettings settings, NodeStorage storage, Config userConfig)
     {
-        var connection = ConfigLoader.Quote($"Data Source={settings.Storage.SqliteFile};Pooling=True");
+        var connection = ConfigLoader.Quote(storage.ConnectionString);
+        var provider = ConfigLoader.Quote(storage.ProviderName);
         var seeds = string.Join(", ", settings.Cluster.Seeds.Select(s => ConfigLoader.Quote($"akka.tcp://{SystemName}@{s.Host}:{s.Port}")));
         var generated = $$"""
             akka {
@@ -37,7 +38,7 @@ public static class AkkaConfig
                   plugin = "akka.persistence.journal.sql"
                   sql {
                     connection-string = {{connection}}
-                    provider-name = "SQLite.MS"
+                    provider-name = {{provider}}
                     auto-initialize = true
                   }
                 }
@@ -45,7 +46,7 @@ public static class AkkaConfig
                   plugin = "akka.persistence.snapshot-store.sql"
                   sql {
                     connection-string = {{connection}}
-                    provider-name = "SQLite.MS"
+                    provider-name = {{provider}}
                     auto-initialize = true
                   }
                 }

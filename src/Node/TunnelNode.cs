@@ -5,7 +5,6 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
-using Microsoft.Data.Sqlite;
 using Tunnel.Cluster.Bounces;
 using Tunnel.Cluster.Ingress;
 using Tunnel.Cluster.Observability;
@@ -45,9 +44,8 @@ public sealed class TunnelNode : IAsyncDisposable
 
     public static async Task<TunnelNode> StartAsync(TunnelSettings settings, Config config, TextWriter mailLogOutput, CancellationToken cancel)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(settings.Storage.SqliteFile)!);
-        var connectionString = $"Data Source={settings.Storage.SqliteFile};Pooling=True;Default Timeout=30";
-        var spool = new SpoolStore(() => new SqliteConnection(connectionString));
+        var storage = NodeStorage.For(settings.Storage);
+        var spool = storage.Spool;
         await spool.InitialiseAsync(cancel);
 
         var sockets = SmtpListener.Bind(settings.Ingress.Listen);
@@ -55,7 +53,7 @@ public sealed class TunnelNode : IAsyncDisposable
         ActorSystem? system = null;
         try
         {
-            system = ActorSystem.Create(AkkaConfig.SystemName, AkkaConfig.For(settings, config));
+            system = ActorSystem.Create(AkkaConfig.SystemName, AkkaConfig.For(settings, storage, config));
             await JoinAsync(system, settings, cancel);
 
             var mailLog = new MailLog(mailLogOutput);
@@ -83,7 +81,7 @@ public sealed class TunnelNode : IAsyncDisposable
                 return Task.FromResult(Done.Instance);
             });
 
-            LogStartup(system, settings, bound, routing);
+            LogStartup(system, settings, bound, routing, storage);
             return new TunnelNode(system, listener, bound, spool);
         }
         catch
@@ -114,12 +112,13 @@ public sealed class TunnelNode : IAsyncDisposable
         await up.Task.WaitAsync(TimeSpan.FromMinutes(2), cancel);
     }
 
-    private static void LogStartup(ActorSystem system, TunnelSettings settings, IReadOnlyList<IPEndPoint> bound, RoutingPolicy routing)
+    private static void LogStartup(ActorSystem system, TunnelSettings settings, IReadOnlyList<IPEndPoint> bound, RoutingPolicy routing,
+        NodeStorage storage)
     {
         var log = system.Log;
         log.Info("Tunnel node {0} up as {1}", settings.Ingress.Hostname, Akka.Cluster.Cluster.Get(system).SelfAddress);
         log.Info("SMTP listening on {0}", string.Join(", ", bound.Select(SmtpListener.Format)));
-        log.Info("Storage: {0} at {1} (journal, snapshots and spool)", settings.Storage.Provider, settings.Storage.SqliteFile);
+        log.Info("Storage: {0} (journal, snapshots and spool)", storage.Description);
         log.Info("Relaying for: {0}", settings.Ingress.RelayDomains.Count == 0
             ? "no domain (every recipient will be refused; set tunnel.relay.domains)"
             : string.Join(", ", settings.Ingress.RelayDomains.Order()));

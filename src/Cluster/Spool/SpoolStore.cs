@@ -25,10 +25,18 @@ public sealed class SpoolStore(Func<DbConnection> connect)
             // before we answer 250.
             await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancel);
         }
-        await ExecuteAsync(connection, """
+        else
+        {
+            // Nodes of a cluster start together: one creates the tables, the others wait for it
+            // (CREATE TABLE IF NOT EXISTS is not safe against itself in PostgreSQL). The lock is
+            // per session and ends with the connection.
+            await ExecuteAsync(connection, "SELECT pg_advisory_lock(4711);", cancel);
+        }
+        var blob = connection is SqliteConnection ? "BLOB" : "BYTEA";
+        await ExecuteAsync(connection, $"""
             CREATE TABLE IF NOT EXISTS tunnel_spool (
                 message_id VARCHAR(32) NOT NULL PRIMARY KEY,
-                body BLOB NOT NULL,
+                body {blob} NOT NULL,
                 created_at BIGINT NOT NULL);
             CREATE TABLE IF NOT EXISTS tunnel_spool_ref (
                 message_id VARCHAR(32) NOT NULL,

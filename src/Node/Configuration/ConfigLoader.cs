@@ -16,6 +16,7 @@ public static class ConfigLoader
     {
         ["TUNNEL_HOSTNAME"] = "tunnel.hostname",
         ["TUNNEL_DATA"] = "tunnel.storage.sqlite.path",
+        ["TUNNEL_POSTGRES"] = "tunnel.storage.postgresql.connection-string",
     };
 
     public static string DefaultText()

@@ -84,10 +84,13 @@ public sealed class SettingsReader
             Bytes("tunnel.bounce.max-returned-size", min: 0));
 
         var provider = String("tunnel.storage.provider");
-        if (provider != "sqlite")
-            Problem("tunnel.storage.provider", $"'{provider}' is not available; this version supports: sqlite");
-        var storage = new StorageSettings(provider, String("tunnel.storage.sqlite.path"));
-        if (storage.SqlitePath.Length == 0) Problem("tunnel.storage.sqlite.path", "must name a directory");
+        var storage = new StorageSettings(provider, String("tunnel.storage.sqlite.path"), String("tunnel.storage.postgresql.connection-string"));
+        if (provider == StorageSettings.Sqlite && storage.SqlitePath.Length == 0)
+            Problem("tunnel.storage.sqlite.path", "must name a directory");
+        else if (provider == StorageSettings.Postgres && storage.PostgresConnectionString.Length == 0)
+            Problem("tunnel.storage.postgresql.connection-string", "must be set (or TUNNEL_POSTGRES) when the provider is postgresql");
+        else if (provider is not (StorageSettings.Sqlite or StorageSettings.Postgres))
+            Problem("tunnel.storage.provider", $"'{provider}' is not one of: sqlite, postgresql");
 
         var cluster = new ClusterSettings(
             String("tunnel.cluster.hostname"),

@@ -7,8 +7,12 @@ using Tunnel.Cluster.Routing;
 namespace Tunnel.Node.Configuration;
 
 /// <summary>Where journal, snapshots and spool live, from <c>tunnel.storage</c>.</summary>
-public sealed record StorageSettings(string Provider, string SqlitePath)
+/// <param name="Provider">"sqlite" (one node) or "postgresql" (a cluster).</param>
+public sealed record StorageSettings(string Provider, string SqlitePath, string PostgresConnectionString)
 {
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgresql";
+
     public string SqliteFile => Path.GetFullPath(Path.Combine(SqlitePath, "tunnel.db"));
 }
 
