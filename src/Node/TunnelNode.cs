@@ -59,6 +59,8 @@ public sealed class TunnelNode : IAsyncDisposable
             var mailLog = new MailLog(mailLogOutput);
             var resolver = new RouteResolver(settings.Routing.DnsServers, settings.Routing.DnsTimeout);
             var routing = await RoutingPolicyBuilder.BuildAsync(settings.Routing, settings.Outbound.Port, bound, resolver, cancel);
+            system.ActorOf(ClusterEndpoints.Props(
+                OwnAddresses.Concrete(bound, OwnAddresses.LocalInterfaceAddresses().ToList()).ToList(), routing.Own), "cluster-endpoints");
             var sharding = ClusterSharding.Get(system);
             var submission = new Submission(spool, () => sharding.ShardRegion(DomainQueueExtractor.TypeName), settings.Queue.EnqueueTimeout);
             var queueServices = new QueueServices(settings.Queue, spool,

@@ -18,31 +18,30 @@ public sealed class SpoolStore(Func<DbConnection> connect)
     public async Task InitialiseAsync(CancellationToken cancel)
     {
         await using var connection = await OpenAsync(cancel);
-        if (connection is SqliteConnection)
+        var sqlite = connection is SqliteConnection;
+        if (sqlite)
         {
             // WAL lets readers (deliveries) run beside the single writer; it is persistent in the
             // file. synchronous=FULL (the default, stated here on purpose) makes a commit durable
             // before we answer 250.
             await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancel);
         }
-        else
-        {
-            // Nodes of a cluster start together: one creates the tables, the others wait for it
-            // (CREATE TABLE IF NOT EXISTS is not safe against itself in PostgreSQL). The lock is
-            // per session and ends with the connection.
-            await ExecuteAsync(connection, "SELECT pg_advisory_lock(4711);", cancel);
-        }
-        var blob = connection is SqliteConnection ? "BLOB" : "BYTEA";
+        await using var transaction = await connection.BeginTransactionAsync(cancel);
+        // Nodes of a cluster start together: one creates the tables, the others wait for it
+        // (CREATE TABLE IF NOT EXISTS is not safe against itself in PostgreSQL). A transaction
+        // lock, so that it ends with the transaction and not with a pooled session.
+        if (!sqlite) await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(4711);", cancel, transaction);
         await ExecuteAsync(connection, $"""
             CREATE TABLE IF NOT EXISTS tunnel_spool (
                 message_id VARCHAR(32) NOT NULL PRIMARY KEY,
-                body {blob} NOT NULL,
+                body {(sqlite ? "BLOB" : "BYTEA")} NOT NULL,
                 created_at BIGINT NOT NULL);
             CREATE TABLE IF NOT EXISTS tunnel_spool_ref (
                 message_id VARCHAR(32) NOT NULL,
                 domain VARCHAR(255) NOT NULL,
                 PRIMARY KEY (message_id, domain));
-            """, cancel);
+            """, cancel, transaction);
+        await transaction.CommitAsync(cancel);
     }
 
     /// <summary>
@@ -143,9 +142,9 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         return command;
     }
 
-    private static async Task ExecuteAsync(DbConnection connection, string sql, CancellationToken cancel)
+    private static async Task ExecuteAsync(DbConnection connection, string sql, CancellationToken cancel, DbTransaction? transaction = null)
     {
-        await using var command = Command(connection, null, sql);
+        await using var command = Command(connection, transaction, sql);
         await command.ExecuteNonQueryAsync(cancel);
     }
 

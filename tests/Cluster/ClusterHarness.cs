@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Tunnel.Tests.Integration;
+using Tunnel.Tests.Testing;
+
+namespace Tunnel.Tests.Cluster;
+
+/// <summary>
+/// Several real `tunnel` processes forming one cluster on loopback, sharing a private
+/// PostgreSQL server, with D test domains whose MX hosts are two sinks (one IPv6, one IPv4)
+/// on the tunnel's outbound port. Node i listens on 127.0.0.(20+i); node 1 is the seed.
+/// </summary>
+public sealed class ClusterHarness : IAsyncDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("tunnel-cluster-").FullName;
+    private readonly List<NodeProcess?> _nodes = [];
+    private readonly List<string> _configs = [];
+
+    private ClusterHarness(PostgresServer postgres, TestDnsServer dns, SinkMx v6, SinkMx v4, IReadOnlyList<string> domains)
+    {
+        Postgres = postgres;
+        Dns = dns;
+        SinkV6 = v6;
+        SinkV4 = v4;
+        Domains = domains;
+    }
+
+    public PostgresServer Postgres { get; }
+    public TestDnsServer Dns { get; }
+    public SinkMx SinkV6 { get; }
+    public SinkMx SinkV4 { get; }
+    public IReadOnlyList<string> Domains { get; }
+    public IReadOnlyList<NodeProcess?> Nodes => _nodes;
+
+    public IEnumerable<ReceivedMail> Delivered => SinkV6.Messages.Concat(SinkV4.Messages);
+
+    public static async Task<ClusterHarness> StartAsync(int nodes, int domains, string extraSettings = "")
+    {
+        var postgres = await PostgresServer.StartAsync();
+        var connection = await postgres.CreateDatabaseAsync("tunnel_cluster");
+        var dns = await TestDnsServer.StartAsync();
+        var v6 = SinkMx.Start(IPAddress.IPv6Loopback);
+        var v4 = SinkMx.Start(new IPEndPoint(IPAddress.Parse("127.0.0.3"), v6.EndPoint.Port));
+        var names = Enumerable.Range(0, domains).Select(i => $"d{i}.example").ToList();
+        for (var i = 0; i < names.Count; i++)
+        {
+            var host = $"mx.{names[i]}";
+            dns.Zone.Mx(names[i], 10, host);
+            if (i % 2 == 0) dns.Zone.Aaaa(host, "::1");
+            else dns.Zone.A(host, "127.0.0.3");
+        }
+        var harness = new ClusterHarness(postgres, dns, v6, v4, names);
+        var clusterPorts = Enumerable.Range(0, nodes).Select(_ => FreePort()).ToList();
+        for (var i = 1; i <= nodes; i++)
+        {
+            var config = Path.Combine(harness._directory, $"node{i}.hocon");
+            await File.WriteAllTextAsync(config, TunnelHocon.For(dns, v6.EndPoint.Port, listen: $"\"{Address(i)}:0\"", ownAddresses: $"\"{Address(i)}\"") + $$"""
+
+                tunnel {
+                  relay.domains = [{{string.Join(", ", names.Select(n => $"\"{n}\""))}}]
+                  storage.provider = postgresql
+                  storage.postgresql.connection-string = "{{connection}}"
+                  cluster { hostname = "127.0.0.1", port = {{clusterPorts[i - 1]}}, seeds = ["127.0.0.1:{{clusterPorts[0]}}"] }
+                  {{extraSettings}}
+                }
+                akka.cluster.split-brain-resolver.stable-after = 4s
+                akka.loglevel = INFO
+                """);
+            harness._configs.Add(config);
+            harness._nodes.Add(null);
+        }
+        // The seed first: the others join it.
+        for (var i = 1; i <= nodes; i++) await harness.StartNodeAsync(i);
+        return harness;
+    }
+
+    public static string Address(int node) => $"127.0.0.{20 + node}";
+
+    public async Task StartNodeAsync(int node) => _nodes[node - 1] = await NodeProcess.StartAsync(_configs[node - 1]);
+
+    public NodeProcess Node(int node) => _nodes[node - 1] ?? throw new InvalidOperationException($"node {node} is not running");
+
+    public IPEndPoint Smtp(int node) => Node(node).SmtpEndpoints.Single();
+
+    public async Task KillAsync(int node)
+    {
+        await Node(node).KillAsync();
+        _nodes[node - 1] = null;
+    }
+
+    /// <summary>Sends one message; returns the queue id on 250, null on anything else (refused, cut off).</summary>
+    public static async Task<string?> TrySendAsync(IPEndPoint node, string to, string tag)
+    {
+        try
+        {
+            var (client, greeting) = await RawSmtpClient.OpenAsync(node);
+            await using (client)
+            {
+                if (!greeting.StartsWith("220")) return null;
+                var reply = await client.SendMailAsync("load@ip4only.example", [to],
+                    Encoding.ASCII.GetBytes($"Subject: {tag}\r\nX-Tag: {tag}\r\n\r\nload\r\n.\r\n"));
+                return reply.StartsWith("250 2.0.0 Ok: queued as ") ? reply[^20..] : null;
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or EndOfStreamException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    public static string TagOf(ReceivedMail mail)
+    {
+        var text = mail.Text;
+        var start = text.IndexOf("X-Tag: ", StringComparison.Ordinal) + 7;
+        return text[start..text.IndexOf('\r', start)];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes.OfType<NodeProcess>()) await node.DisposeAsync();
+        await SinkV6.DisposeAsync();
+        await SinkV4.DisposeAsync();
+        await Dns.DisposeAsync();
+        await Postgres.DisposeAsync();
+        try { Directory.Delete(_directory, recursive: true); }
+        catch (IOException) { /* temp directory */ }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}
