@@ -58,7 +58,9 @@ public sealed class TunnelNode : IAsyncDisposable
             await JoinAsync(system, settings, cancel);
 
             var mailLog = new MailLog(mailLogOutput);
-            var own = new OwnAddresses(settings.Routing.OwnAddresses, bound, OwnAddresses.LocalInterfaceAddresses());
+            // Our published addresses (tunnel.public-addresses) are ours for the loop rule too.
+            var own = new OwnAddresses(settings.Routing.OwnAddresses.Concat(settings.Ingress.Relay.PublicAddresses), bound,
+                OwnAddresses.LocalInterfaceAddresses());
             var courier = new Courier(spool, new RouteResolver(settings.Routing.DnsServers, settings.Routing.DnsTimeout), own,
                 new SmtpSender(settings.Outbound), settings.Outbound.Port);
             var queueServices = new QueueServices(settings.Queue, spool, courier, mailLog);
@@ -68,8 +70,7 @@ public sealed class TunnelNode : IAsyncDisposable
                 ClusterShardingSettings.Create(system),
                 new DomainQueueExtractor(settings.Queue.Shards));
 
-            var intake = new MessageIntake(spool, queues, mailLog, settings.Ingress.Hostname, settings.Queue.EnqueueTimeout);
-            var ingress = new IngressServices(settings.Ingress, new RelayPolicy(settings.Ingress.RelayDomains), intake, mailLog);
+            var ingress = IngressWiring(settings, spool, queues, mailLog, own);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
 
             // Shutdown (Ctrl-C, SIGTERM): first stop taking new connections.
@@ -88,6 +89,22 @@ public sealed class TunnelNode : IAsyncDisposable
             if (system is not null) await system.Terminate();
             throw;
         }
+    }
+
+    /// <summary>The SMTP front door's collaborators: relay policy, DNS verifier of tunnel domains, intake.</summary>
+    private static IngressServices IngressWiring(TunnelSettings settings, SpoolStore spool, IActorRef queues, MailLog mailLog, OwnAddresses own)
+    {
+        var ingress = settings.Ingress;
+        // The reply to the end of data must come before the client gives up (final-timeout,
+        // RFC 5321 §4.5.3.2.6), or it would retry a message we kept: a duplicate.
+        var storeWithin = settings.Queue.EnqueueTimeout < ingress.Limits.FinalTimeout ? settings.Queue.EnqueueTimeout : ingress.Limits.FinalTimeout;
+        var intake = new MessageIntake(spool, queues, mailLog, ingress.Hostname, storeWithin);
+        var verifier = ingress.Relay.VerifyMx
+            ? new TunnelDomainVerifier(new RouteResolver(settings.Routing.DnsServers, settings.Routing.DnsTimeout),
+                ingress.Relay.PublicAddresses.Select(TunnelDomainRule.Canonical).ToHashSet(), own, settings.Outbound.Port,
+                ingress.Limits.CommandTimeout)
+            : null;
+        return new IngressServices(ingress, new RelayPolicy(ingress.Relay), intake, mailLog, verifier);
     }
 
     /// <summary>Stops the node the way Ctrl-C does.</summary>
@@ -116,9 +133,12 @@ public sealed class TunnelNode : IAsyncDisposable
         log.Info("Tunnel node {0} up as {1}", settings.Ingress.Hostname, Akka.Cluster.Cluster.Get(system).SelfAddress);
         log.Info("SMTP listening on {0}", string.Join(", ", bound.Select(SmtpListener.Format)));
         log.Info("Storage: {0} at {1} (journal, snapshots and spool)", settings.Storage.Provider, settings.Storage.SqliteFile);
-        log.Info("Relaying for: {0}", settings.Ingress.RelayDomains.Count == 0
-            ? "no domain (every recipient will be refused; set tunnel.relay.domains)"
-            : string.Join(", ", settings.Ingress.RelayDomains.Order()));
+        var relay = settings.Ingress.Relay;
+        log.Info("Relaying for: {0}{1}{2}", relay.Domains.Count == 0 ? "no configured domain" : string.Join(", ", relay.Domains.Order()),
+            relay.VerifyMx ? $"; DNS-verified tunnel domains pointing at {string.Join(", ", relay.PublicAddresses)}" : "",
+            relay.Clients.Count == 0 ? "; no authorised client networks" : $"; any domain for clients in {string.Join(", ", relay.Clients)}");
+        log.Info("STARTTLS: {0}", settings.Ingress.Certificate is { } certificate
+            ? $"offered with {certificate.Subject} (expires {certificate.NotAfter:yyyy-MM-dd})" : "not offered (tunnel.tls not set)");
         log.Info("Own addresses (never delivered to): {0}", settings.Routing.OwnAddresses.Count == 0
             ? "none besides the listen endpoints" : string.Join(", ", settings.Routing.OwnAddresses));
         log.Info("DNS: {0}; next hops on port {1}", settings.Routing.DnsServers.Count == 0
