@@ -169,9 +169,11 @@ public sealed class SettingsReader
             var trimmed = text.Trim();
             if (!trimmed.Contains('/') && IPAddress.TryParse(trimmed.Trim('[', ']'), out var single))
                 networks.Add(new IPNetwork(single, single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
-            // IPNetwork.TryParse refuses a network with host bits set ("192.0.2.1/24"), which is
-            // what we want: such an entry is most likely a typo.
-            else if (IPNetwork.TryParse(trimmed, out var network)) networks.Add(network);
+            // A network with host bits set ("192.0.2.1/24") is refused: such an entry is most
+            // likely a typo for a single host or for another network.
+            else if (IPNetwork.TryParse(trimmed, out var network)
+                     && IPAddress.TryParse(trimmed[..trimmed.IndexOf('/')], out var written) && written.Equals(network.BaseAddress))
+                networks.Add(network);
             else Problem(key, $"'{text}' is not a network like \"192.0.2.0/24\" or \"2001:db8::/32\" (host bits must be zero)");
         }
         return networks;
