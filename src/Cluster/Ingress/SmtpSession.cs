@@ -22,7 +22,6 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
 
     private const int ReadSize = 16 * 1024;
 
-    private readonly Socket _socket;
     private readonly IngressServices _services;
     private readonly SessionLimits _limits;
     private readonly IPAddress _client;
@@ -39,7 +38,6 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
 
     public SmtpSession(Socket socket, IngressServices services)
     {
-        _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _services = services;
         _limits = services.Settings.Limits;
@@ -62,10 +60,10 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         // The first read starts at once: bytes that arrive before the greeting are an early talker.
-        SetReceiveTimeout(_limits.CommandTimeout);
-        Read();
+        // Without a delay the greeting is queued first, so nothing can count as talking early.
         if (_limits.GreetingDelay > TimeSpan.Zero) Timers.StartSingleTimer("greeting", new GreetingDue(), _limits.GreetingDelay);
         else Self.Tell(new GreetingDue());
+        Read();
     }
 
     protected override void PostStop() => _stream.Dispose();
