@@ -14,11 +14,7 @@ public sealed record IngressSettings(
     IReadOnlyList<IPEndPoint> Listen,
     SessionLimits Limits,
     RelaySettings Relay,
-    X509Certificate2? Certificate = null)
-{
-    /// <summary>Normalised domains we accept mail for (shortcut used in start-up logging).</summary>
-    public IReadOnlySet<string> RelayDomains => Relay.Domains;
-}
+    X509Certificate2? Certificate = null);
 
 /// <summary>Per-session and per-node limits; every one has its key in <c>tunnel.smtp</c>.</summary>
 /// <param name="MaxMessageSize">Octets of message content; advertised in EHLO SIZE.</param>

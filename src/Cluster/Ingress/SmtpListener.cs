@@ -93,6 +93,13 @@ public sealed class SmtpListener : ReceiveActor
     public static string Format(EndPoint endpoint) => endpoint is IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } v6
         ? $"[{v6.Address}]:{v6.Port}" : endpoint.ToString()!;
 
+    /// <summary>
+    /// A session that fails is stopped, never restarted: it owns a socket in the middle of a
+    /// conversation that a fresh instance could not pick up. Stopping closes the connection;
+    /// the client retries, and nothing half-received was stored.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
     protected override void PreStart()
     {
         foreach (var listener in _listeners) AcceptNext(listener);
