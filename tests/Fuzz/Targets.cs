@@ -85,8 +85,10 @@ public static class Targets
             else if (need == ConversationNeed.StartTls) { at = input.Length; conversation.TlsStarted(); }
             else break;
         }
+        // An upper bound of the commands that can end a message: "DATA" (the parser tolerates
+        // trailing spaces after an argument-less verb) and "BDAT n LAST".
         var text = Encoding.Latin1.GetString(input).ToUpperInvariant();
-        var starts = Count(text, "DATA\r\n") + Count(text, " LAST\r\n");
+        var starts = System.Text.RegularExpressions.Regex.Count(text, "DATA *\r\n") + Count(text, " LAST\r\n");
         if (messages > starts) throw new InvalidOperationException($"{messages} messages from {starts} DATA/BDAT LAST commands");
     }
 

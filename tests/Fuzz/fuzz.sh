@@ -7,8 +7,9 @@
 # (dotnet tool install --tool-path ~/.dotnet/sharpfuzz SharpFuzz.CommandLine --version 2.3.0).
 # Builds into a scratch folder, instruments Tunnel.Cluster.dll (only the Tunnel.Cluster.Ingress
 # namespaces), runs afl-fuzz from the seeds in corpus/<target>, and prints AFL's totals. Findings
-# stay in the scratch folder (printed at the end); replay one with
-#   dotnet <scratch>/bin/Tunnel.Fuzz.dll <target> --replay <file>
+# stay in the scratch folder (printed at the end); replay one with the uninstrumented build
+# (the instrumented one needs AFL's shared memory):
+#   dotnet run --project tests/Fuzz -c Release -- <target> --replay <file or folder>
 set -euo pipefail
 cd "$(dirname "$0")"
 target=${1:?usage: fuzz.sh <command|data|conversation> [seconds]}
@@ -26,4 +27,4 @@ afl-fuzz -i "corpus/$target" -o "$work/findings" -t 5000 -m none -V "$seconds" \
 
 stats="$work/findings/default/fuzzer_stats"
 grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)' "$stats"
-echo "findings: $work/findings/default/crashes (replay with: dotnet $work/bin/Tunnel.Fuzz.dll $target --replay <file>)"
+echo "findings: $work/findings/default/crashes (replay: dotnet run --project tests/Fuzz -c Release -- $target --replay <file>)"

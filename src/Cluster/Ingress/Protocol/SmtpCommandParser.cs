@@ -5,8 +5,9 @@ namespace Tunnel.Cluster.Ingress.Protocol;
 /// <summary>
 /// Turns one command line (CRLF already removed by <see cref="CommandLineReader"/>) into a
 /// <see cref="SmtpCommand"/>. Pure: no state, no I/O. Verbs are case-insensitive
-/// (RFC 5321 §2.4); arguments are parsed strictly, except that a space after "FROM:"/"TO:" is
-/// tolerated because widespread clients send one. Whether a parsed extension may be used in
+/// (RFC 5321 §2.4); arguments are parsed strictly, except that a space after "FROM:"/"TO:", and
+/// one trailing space after an argument-less verb ("DATA "), are tolerated because widespread
+/// clients send them; neither changes what the command means. Whether a parsed extension may be used in
 /// this session is <see cref="SmtpDialog"/>'s call, not the parser's.
 /// </summary>
 public static class SmtpCommandParser
