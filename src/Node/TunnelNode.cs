@@ -72,8 +72,7 @@ public sealed class TunnelNode : IAsyncDisposable
                 ClusterShardingSettings.Create(system),
                 new DomainQueueExtractor(settings.Queue.Shards));
 
-            var intake = new MessageIntake(submission, mailLog, settings.Ingress.Hostname);
-            var ingress = new IngressServices(settings.Ingress, new RelayPolicy(settings.Ingress.RelayDomains), intake, mailLog);
+            var ingress = IngressWiring(settings, spool, sharding, mailLog, resolver, routing);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
 
             // Shutdown (Ctrl-C, SIGTERM): first stop taking new connections.
@@ -92,6 +91,23 @@ public sealed class TunnelNode : IAsyncDisposable
             if (system is not null) await system.Terminate();
             throw;
         }
+    }
+
+    /// <summary>The SMTP front door's collaborators: relay policy, DNS verifier of tunnel domains, intake.</summary>
+    private static IngressServices IngressWiring(TunnelSettings settings, SpoolStore spool, ClusterSharding sharding, MailLog mailLog,
+        RouteResolver resolver, RoutingPolicy routing)
+    {
+        var ingress = settings.Ingress;
+        // The reply to the end of data must come before the client gives up (final-timeout,
+        // RFC 5321 §4.5.3.2.6), or it would retry a message we kept: a duplicate.
+        var storeWithin = settings.Queue.EnqueueTimeout < ingress.Limits.FinalTimeout ? settings.Queue.EnqueueTimeout : ingress.Limits.FinalTimeout;
+        var intake = new MessageIntake(new Submission(spool, () => sharding.ShardRegion(DomainQueueExtractor.TypeName), storeWithin),
+            mailLog, ingress.Hostname);
+        var verifier = ingress.Relay.VerifyMx
+            ? new TunnelDomainVerifier(resolver, ingress.Relay.PublicAddresses.Select(TunnelDomainRule.Canonical).ToHashSet(), routing,
+                ingress.Limits.CommandTimeout)
+            : null;
+        return new IngressServices(ingress, new RelayPolicy(ingress.Relay), intake, mailLog, verifier);
     }
 
     /// <summary>Stops the node the way Ctrl-C does.</summary>
@@ -121,9 +137,12 @@ public sealed class TunnelNode : IAsyncDisposable
         log.Info("Tunnel node {0} up as {1}", settings.Ingress.Hostname, Akka.Cluster.Cluster.Get(system).SelfAddress);
         log.Info("SMTP listening on {0}", string.Join(", ", bound.Select(SmtpListener.Format)));
         log.Info("Storage: {0} (journal, snapshots and spool)", storage.Description);
-        log.Info("Relaying for: {0}", settings.Ingress.RelayDomains.Count == 0
-            ? "no domain (every recipient will be refused; set tunnel.relay.domains)"
-            : string.Join(", ", settings.Ingress.RelayDomains.Order()));
+        var relay = settings.Ingress.Relay;
+        log.Info("Relaying for: {0}{1}{2}", relay.Domains.Count == 0 ? "no configured domain" : string.Join(", ", relay.Domains.Order()),
+            relay.VerifyMx ? $"; DNS-verified tunnel domains pointing at {string.Join(", ", relay.PublicAddresses)}" : "",
+            relay.Clients.Count == 0 ? "; no authorised client networks" : $"; any domain for clients in {string.Join(", ", relay.Clients)}");
+        log.Info("STARTTLS: {0}", settings.Ingress.Certificate is { } certificate
+            ? $"offered with {certificate.Subject} (expires {certificate.NotAfter:yyyy-MM-dd})" : "not offered (tunnel.tls not set)");
         log.Info("Own addresses (never delivered to): {0}", settings.Routing.OwnAddresses.Count == 0
             ? "none besides the listen endpoints" : string.Join(", ", settings.Routing.OwnAddresses));
         log.Info("DNS: {0}; next hops on port {1}", settings.Routing.DnsServers.Count == 0

@@ -10,6 +10,7 @@ internal static class TunnelHocon
         tunnel {
           hostname = "tunnel.test"
           smtp.listen = [{{listen}}]
+          smtp.greeting-delay = 0s
           relay.domains = ["example.com", "example.org"]
           own-addresses = [{{ownAddresses}}]
           dns.servers = ["{{dns.EndPoint}}"]

@@ -12,7 +12,7 @@ public sealed class RawSmtpClient : IAsyncDisposable
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(30);
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private Stream _stream;
     private readonly List<byte> _buffer = [];
 
     private RawSmtpClient(Socket socket)
@@ -21,9 +21,10 @@ public sealed class RawSmtpClient : IAsyncDisposable
         _stream = new NetworkStream(socket, ownsSocket: true);
     }
 
-    public static async Task<RawSmtpClient> ConnectAsync(IPEndPoint server)
+    public static async Task<RawSmtpClient> ConnectAsync(IPEndPoint server, IPAddress? from = null)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (from is not null) socket.Bind(new IPEndPoint(from, 0));
         using var timeout = new CancellationTokenSource(ReadTimeout);
         await socket.ConnectAsync(server, timeout.Token);
         return new RawSmtpClient(socket);
@@ -37,6 +38,22 @@ public sealed class RawSmtpClient : IAsyncDisposable
     }
 
     public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>
+    /// Starts TLS on the connection as a client (after the server's 220 to STARTTLS), trusting any
+    /// certificate: tests use a self-signed one. Bytes already read but not consumed are kept, so
+    /// a test can see whether the server said anything in the clear after its 220.
+    /// </summary>
+    public async Task StartTlsAsync(string targetHost)
+    {
+        var tls = new System.Net.Security.SslStream(_stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        using var timeout = new CancellationTokenSource(ReadTimeout);
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = targetHost }, timeout.Token);
+        _stream = tls;
+    }
+
+    /// <summary>Bytes received but not yet returned as a reply.</summary>
+    public int Unread => _buffer.Count;
 
     public async Task SendAsync(byte[] bytes)
     {

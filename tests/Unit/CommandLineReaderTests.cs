@@ -25,6 +25,7 @@ public sealed class CommandLineReaderTests
         ["CR without its LF yet is kept"] = ("NOOP\r", [], "NOOP\r"),
         ["complete line then a partial one"] = ("NOOP\r\nQU", ["Line NOOP"], "QU"),
         ["bare LF"] = ("NOOP\n", ["BareNewline"], ""),
+        ["NUL in a line"] = ("NO\0OP\r\nNOOP\r\n", ["Nul", "Line NOOP"], ""),
         ["bare LF alone"] = ("\n", ["BareNewline"], ""),
         ["bare LF then a command"] = ("NOOP\nQUIT\r\n", ["BareNewline", "Line QUIT"], ""),
         ["bare CR in a line"] = ("NO\rOP\r\n", ["BareNewline", "Line OP"], ""),

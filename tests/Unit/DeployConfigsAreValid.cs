@@ -19,7 +19,7 @@ public sealed class DeployConfigsAreValid
 
         var settings = SettingsReader.Read(config); // throws, naming every bad key
 
-        Assert.NotEmpty(settings.Ingress.RelayDomains);
+        Assert.NotEmpty(settings.Ingress.Relay.Domains);
     }
 
     private static string RepositoryRoot()

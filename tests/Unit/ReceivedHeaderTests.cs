@@ -124,6 +124,16 @@ public sealed class ReceivedHeaderTests
         Assert.Equal(header.Replace("\r", ""), header.Replace("\r\n", "\n")); // no bare CR
     }
 
+    [Theory]
+    [InlineData(false, false, false, "SMTP")]
+    [InlineData(true, false, false, "ESMTP")]
+    [InlineData(true, true, false, "ESMTPS")]
+    [InlineData(true, false, true, "UTF8SMTP")]
+    [InlineData(true, true, true, "UTF8SMTPS")]
+    [InlineData(false, true, false, "SMTP")]
+    public void Protocol_word_follows_RFC_3848_and_RFC_6531(bool extended, bool tls, bool smtpUtf8, string expected) =>
+        Assert.Equal(expected, Tunnel.Cluster.Ingress.Protocol.ReceivedProtocol.Of(extended, tls, smtpUtf8));
+
     private static string Build(string? client, string address, bool extended, Mailbox[] recipients) =>
-        Encoding.UTF8.GetString(ReceivedHeader.Build(client, IPAddress.Parse(address), "tunnel.example", extended, Id, recipients, At));
+        Encoding.UTF8.GetString(ReceivedHeader.Build(client, IPAddress.Parse(address), "tunnel.example", extended ? "ESMTP" : "SMTP", Id, recipients, At));
 }

@@ -16,7 +16,7 @@ public sealed class SmtpDialogTests
     private const long MaxSize = 10_000_000;
     private const int MaxRecipients = 3;
     private static readonly DialogOptions Options = new("tunnel.example", MaxSize, MaxRecipients);
-    private static readonly RelayPolicy Relay = new(new HashSet<string> { "ours.example", "xn--bcher-kva.example" });
+    private static readonly RelayPolicy Relay = new(new RelaySettings(new HashSet<string> { "ours.example", "xn--bcher-kva.example" }));
 
     public static readonly Dictionary<string, string[]> Transcripts = new()
     {
@@ -98,9 +98,11 @@ public sealed class SmtpDialogTests
         ["unknown and unimplemented commands"] =
         [
             "XYZZY → 500 5.5.1",
-            "VRFY u → 502 5.5.1",
-            "STARTTLS → 502 5.5.1",
-            "BDAT 10 LAST → 502 5.5.1",
+            "EXPN list → 502 5.5.1",
+            "AUTH PLAIN x → 502 5.5.1",
+            "STARTTLS → 502 5.5.1", // no certificate configured: not offered, not implemented
+            "VRFY u → 252 2.0.0",
+            "HELP → 214 2.0.0",
             "EHLO client.example → 250",
         ],
         ["syntax errors leave the state alone"] =
@@ -113,7 +115,8 @@ public sealed class SmtpDialogTests
             "MAIL FROM:<a@sender.example> → 250 2.1.0",
             "RCPT TO:junk → 501 5.1.3",
             "RCPT TO:<> → 501 5.1.3",
-            "RCPT TO:<u@ours.example> NOTIFY=NEVER → 555 5.5.4",
+            "RCPT TO:<u@ours.example> FOO=1 → 555 5.5.4",
+            "RCPT TO:<u@ours.example> NOTIFY=NEVER,DELAY → 501 5.5.4",
             "RCPT TO:<u@ours.example> → 250 2.1.5",
             "DATA x → 501 5.5.4",
             "DATA → 354",
@@ -161,15 +164,62 @@ public sealed class SmtpDialogTests
             "MAIL FROM:<a@sender.example> → 250 2.1.0",
             "RCPT TO:<u4@ours.example> → 250 2.1.5",
         ],
-        // RFC 6531 is not offered, so a non-ASCII local part cannot be carried (RFC 6531 §3.5 X.6.7).
-        ["non-ASCII sender local part"] = ["EHLO c.example → 250", "MAIL FROM:<j\u00fcrgen@sender.example> → 553 5.6.7"],
-        ["non-ASCII recipient local part"] =
+        // RFC 6531 §3.4: a non-ASCII address needs MAIL FROM's SMTPUTF8 parameter (X.6.7 otherwise).
+        ["non-ASCII sender local part without SMTPUTF8"] = ["EHLO c.example → 250", "MAIL FROM:<j\u00fcrgen@sender.example> → 553 5.6.7"],
+        ["non-ASCII recipient local part without SMTPUTF8"] =
         [
             "EHLO c.example → 250",
             "MAIL FROM:<a@sender.example> → 250 2.1.0",
             "RCPT TO:<j\u00fcrgen@ours.example> → 553 5.6.7",
             "RCPT TO:<juergen@ours.example> → 250 2.1.5",
         ],
+        ["non-ASCII addresses with SMTPUTF8"] =
+        [
+            "EHLO c.example → 250",
+            "MAIL FROM:<j\u00fcrgen@sender.example> SMTPUTF8 → 250 2.1.0",
+            "RCPT TO:<\u7528\u6237@ours.example> → 250 2.1.5",
+            "RCPT TO:<u@ours.example> ORCPT=utf-8;\u7528\u6237@ours.example → 250 2.1.5",
+        ],
+        ["raw UTF-8 ORCPT needs SMTPUTF8, escaped does not"] =
+        [
+            "EHLO c.example → 250",
+            "MAIL FROM:<a@sender.example> → 250 2.1.0",
+            "RCPT TO:<u@ours.example> ORCPT=utf-8;\u7528@ours.example → 553 5.6.7",
+            "RCPT TO:<u@ours.example> ORCPT=utf-8;\\x{7528}@ours.example → 250 2.1.5",
+        ],
+        // RFC 1869 / RFC 5321 §4.1.1.1: extensions (and so their parameters) need EHLO.
+        ["parameters after HELO"] =
+        [
+            "HELO c.example → 250",
+            "MAIL FROM:<a@sender.example> SIZE=10 → 555 5.5.4",
+            "MAIL FROM:<a@sender.example> SMTPUTF8 → 555 5.5.4",
+            "MAIL FROM:<a@sender.example> → 250 2.1.0",
+            "RCPT TO:<u@ours.example> NOTIFY=NEVER → 555 5.5.4",
+            "RCPT TO:<u@ours.example> → 250 2.1.5",
+        ],
+        ["DSN parameters"] =
+        [
+            "EHLO c.example → 250",
+            "MAIL FROM:<a@sender.example> RET=HDRS ENVID=QQ314159 → 250 2.1.0",
+            "RCPT TO:<u@ours.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;u+2Bx@ours.example → 250 2.1.5",
+            "RCPT TO:<v@ours.example> NOTIFY=NEVER → 250 2.1.5",
+            "RCPT TO:<w@ours.example> NOTIFY=NEVER,SUCCESS → 501 5.5.4",
+            "RCPT TO:<w@ours.example> ORCPT=rfc822;bad+zz → 501 5.5.4",
+        ],
+        // RFC 3030 §2: BDAT chunks, LAST ends the data; DATA and BDAT do not mix.
+        ["BDAT outside a transaction"] = ["EHLO c.example → 250", "BDAT 10 → 503 5.5.1"],
+        ["BDAT without recipients"] = ["EHLO c.example → 250", "MAIL FROM:<a@sender.example> → 250 2.1.0", "BDAT 10 LAST → 503 5.5.1"],
+        ["DATA after BDAT"] =
+        [
+            "EHLO c.example → 250",
+            "MAIL FROM:<a@sender.example> → 250 2.1.0",
+            "RCPT TO:<u@ours.example> → 250 2.1.5",
+            "BDAT 10 → (after the chunk)",
+            "DATA → 503 5.5.1",
+            "RCPT TO:<v@ours.example> → 503 5.5.1",
+            "RSET → 250 2.0.0",
+        ],
+        ["BDAT with a size we cannot read ends the session"] = ["EHLO c.example → 250", "BDAT x → 501 5.5.4"],
         ["IDN domain is fine, as its A-label"] =
         [
             "EHLO c.example → 250",
@@ -202,7 +252,7 @@ public sealed class SmtpDialogTests
         foreach (var step in Transcripts[name])
         {
             var (command, expected) = Split(step);
-            Assert.Equal($"{command} → {expected}", $"{command} → {Describe(dialog.Handle(SmtpCommandParser.Parse(command)).Reply)}");
+            Assert.Equal($"{command} → {expected}", $"{command} → {Describe(dialog.Handle(SmtpCommandParser.Parse(command)).Reply!)}");
         }
     }
 
@@ -234,7 +284,7 @@ public sealed class SmtpDialogTests
             dialog.Handle(SmtpCommandParser.Parse("EHLO c.example"));
             dialog.Handle(SmtpCommandParser.Parse("MAIL FROM:<a@sender.example>"));
 
-            var reply = dialog.Handle(SmtpCommandParser.Parse($"RCPT TO:{path}")).Reply;
+            var reply = dialog.Handle(SmtpCommandParser.Parse($"RCPT TO:{path}")).Reply!;
 
             Assert.Equal($"{client}: {expected}", $"{client}: {Describe(reply)}");
         }
@@ -247,11 +297,12 @@ public sealed class SmtpDialogTests
 
         var ehlo = dialog.Handle(new HelloCommand(true, "client.example"));
 
-        Assert.Equal(250, ehlo.Reply.Code);
-        Assert.Null(ehlo.Reply.Enhanced);
+        Assert.Equal(250, ehlo.Reply!.Code);
+        Assert.Null(ehlo.Reply!.Enhanced);
         Assert.Equal(SessionEffect.None, ehlo.Effect);
-        Assert.Equal(["tunnel.example Hello client.example", "PIPELINING", $"SIZE {MaxSize}", "8BITMIME", "ENHANCEDSTATUSCODES"],
-            ehlo.Reply.Text.Split('\n'));
+        Assert.Equal(["tunnel.example Hello client.example", "PIPELINING", $"SIZE {MaxSize}", "8BITMIME", "ENHANCEDSTATUSCODES",
+                "SMTPUTF8", "DSN", "CHUNKING"],
+            ehlo.Reply!.Text.Split('\n'));
         Assert.True(dialog.Extended);
         Assert.Equal("client.example", dialog.ClientName);
 
@@ -268,9 +319,9 @@ public sealed class SmtpDialogTests
         var dialog = new SmtpDialog(Options, Relay, IPAddress.Loopback);
 
         var text = new System.Text.StringBuilder();
-        dialog.Handle(new HelloCommand(true, "client.example")).Reply.WriteTo(text);
+        dialog.Handle(new HelloCommand(true, "client.example")).Reply!.WriteTo(text);
 
-        Assert.Equal("250-tunnel.example Hello client.example\r\n250-PIPELINING\r\n250-SIZE 10000000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n",
+        Assert.Equal("250-tunnel.example Hello client.example\r\n250-PIPELINING\r\n250-SIZE 10000000\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250 CHUNKING\r\n",
             text.ToString());
     }
 
@@ -283,7 +334,7 @@ public sealed class SmtpDialogTests
         var data = dialog.Handle(SmtpCommandParser.Parse("DATA"));
 
         Assert.Equal(SessionEffect.BeginData, data.Effect);
-        Assert.Equal(354, data.Reply.Code);
+        Assert.Equal(354, data.Reply!.Code);
 
         var quit = dialog.Handle(SmtpCommandParser.Parse("QUIT"));
 
@@ -298,7 +349,7 @@ public sealed class SmtpDialogTests
     [InlineData("MAIL FROM:<a@sender.example>")]
     [InlineData("XYZZY")]
     [InlineData("DATA")]
-    public void Only_DATA_and_QUIT_have_an_effect(string command)
+    public void Only_DATA_BDAT_STARTTLS_RCPT_and_QUIT_have_an_effect(string command)
     {
         var dialog = new SmtpDialog(Options, Relay, IPAddress.Loopback);
 
@@ -323,7 +374,7 @@ public sealed class SmtpDialogTests
         Assert.Null(dialog.Envelope);
         Assert.Empty(dialog.Recipients);
         Assert.Equal("c.example", dialog.ClientName); // the greeting outlives the transaction
-        Assert.Equal(250, dialog.Handle(SmtpCommandParser.Parse("MAIL FROM:<>")).Reply.Code);
+        Assert.Equal(250, dialog.Handle(SmtpCommandParser.Parse("MAIL FROM:<>")).Reply!.Code);
         Assert.Null(dialog.Envelope!.Sender);
     }
 
@@ -343,7 +394,7 @@ public sealed class SmtpDialogTests
     {
         var dialog = new SmtpDialog(Options, Relay, IPAddress.Loopback);
         dialog.Handle(SmtpCommandParser.Parse("EHLO c.example"));
-        Assert.Equal(250, dialog.Handle(SmtpCommandParser.Parse(mail)).Reply.Code);
+        Assert.Equal(250, dialog.Handle(SmtpCommandParser.Parse(mail)).Reply!.Code);
         return dialog;
     }
 
@@ -353,5 +404,6 @@ public sealed class SmtpDialogTests
         return (step[..arrow], step[(arrow + 3)..]);
     }
 
-    private static string Describe(SmtpReply reply) => reply.Enhanced is null ? $"{reply.Code}" : $"{reply.Code} {reply.Enhanced}";
+    private static string Describe(SmtpReply? reply) =>
+        reply is null ? "(after the chunk)" : reply.Enhanced is null ? $"{reply.Code}" : $"{reply.Code} {reply.Enhanced}";
 }

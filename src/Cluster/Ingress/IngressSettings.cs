@@ -1,24 +1,64 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Tunnel.Cluster.Ingress;
 
-/// <summary>The SMTP front door's identity and limits, from <c>tunnel.hostname</c>, <c>tunnel.smtp</c> and <c>tunnel.relay</c>.</summary>
+/// <summary>The SMTP front door's identity, limits and relay rules, from <c>tunnel.hostname</c>, <c>tunnel.smtp</c>, <c>tunnel.relay</c>, <c>tunnel.tls</c> and <c>tunnel.public-addresses</c>.</summary>
 /// <param name="Hostname">Our name in the greeting, EHLO reply and Received header.</param>
 /// <param name="Listen">Endpoints to accept SMTP on; an IPv6 one never takes IPv4 (IPV6_V6ONLY).</param>
-/// <param name="RelayDomains">Normalised domains we accept mail for.</param>
-/// <param name="MaxMessageSize">Octets of message content; advertised in EHLO SIZE.</param>
-/// <param name="MaxRecipients">Recipients per message; more get 452 4.5.3 (RFC 5321 §4.5.3.1.8 asks for at least 100).</param>
-/// <param name="MaxCommandLine">Octets of a command line without CRLF (RFC 5321 §4.5.3.1.4: 512 with CRLF).</param>
-/// <param name="MaxErrors">Protocol errors tolerated in one session before 421 and disconnect.</param>
-/// <param name="CommandTimeout">Idle time allowed while waiting for a command (RFC 5321 §4.5.3.2.7: 5 min).</param>
-/// <param name="DataTimeout">Idle time allowed while receiving message content (RFC 5321 §4.5.3.2.6: 3 min per block).</param>
+/// <param name="Limits">Sizes, counts and timeouts of one session.</param>
+/// <param name="Relay">Whom and what we relay for.</param>
+/// <param name="Certificate">Server certificate with its private key for STARTTLS (RFC 3207); null: STARTTLS is not offered.</param>
 public sealed record IngressSettings(
     string Hostname,
     IReadOnlyList<IPEndPoint> Listen,
-    IReadOnlySet<string> RelayDomains,
+    SessionLimits Limits,
+    RelaySettings Relay,
+    X509Certificate2? Certificate = null);
+
+/// <summary>Per-session and per-node limits; every one has its key in <c>tunnel.smtp</c>.</summary>
+/// <param name="MaxMessageSize">Octets of message content; advertised in EHLO SIZE.</param>
+/// <param name="MaxRecipients">Recipients per message; more get 452 4.5.3 (RFC 5321 §4.5.3.1.8 asks for at least 100).</param>
+/// <param name="MaxCommandLine">Octets of a command line without CRLF (RFC 5321 §4.5.3.1.4: 512 with CRLF), before the allowances of our extensions.</param>
+/// <param name="MaxErrors">Protocol errors tolerated in one session before 421 and disconnect.</param>
+/// <param name="CommandTimeout">Idle time allowed while waiting for a command (RFC 5321 §4.5.3.2.7: 5 min).</param>
+/// <param name="DataTimeout">Idle time allowed while receiving message content (RFC 5321 §4.5.3.2.6: 3 min per block).</param>
+/// <param name="FinalTimeout">Longest time from the end of the data to our reply (RFC 5321 §4.5.3.2.6: the client waits 10 min).</param>
+/// <param name="GreetingDelay">How long we wait before the greeting; a client that talks first is refused. Zero: greet at once.</param>
+/// <param name="MaxConnections">SMTP connections this node serves at once.</param>
+/// <param name="MaxConnectionsPerClient">Connections one client address (IPv6: its /64) may hold at once.</param>
+/// <param name="MaxReceivedHeaders">Received: headers a message may already carry; more is a mail loop (554 5.4.6).</param>
+public sealed record SessionLimits(
     long MaxMessageSize,
     int MaxRecipients,
     int MaxCommandLine,
     int MaxErrors,
     TimeSpan CommandTimeout,
-    TimeSpan DataTimeout);
+    TimeSpan DataTimeout,
+    TimeSpan FinalTimeout,
+    TimeSpan GreetingDelay,
+    int MaxConnections,
+    int MaxConnectionsPerClient,
+    int MaxReceivedHeaders)
+{
+    /// <summary>The values cluster.hocon ships with (RFC 5321's minimums where it has them).</summary>
+    public static readonly SessionLimits Defaults = new(
+        MaxMessageSize: 36_700_160, MaxRecipients: 100, MaxCommandLine: 510, MaxErrors: 10,
+        CommandTimeout: TimeSpan.FromMinutes(5), DataTimeout: TimeSpan.FromMinutes(3), FinalTimeout: TimeSpan.FromMinutes(10),
+        GreetingDelay: TimeSpan.FromSeconds(2), MaxConnections: 1000, MaxConnectionsPerClient: 20, MaxReceivedHeaders: 50);
+}
+
+/// <summary>The relay rules of <c>tunnel.relay</c> and <c>tunnel.public-addresses</c> (see <see cref="RelayPolicy"/>).</summary>
+/// <param name="Domains">Normalised domains we always accept mail for.</param>
+/// <param name="VerifyMx">Also accept a domain whose MX host publishes one of <paramref name="PublicAddresses"/> (DNS-verified tunnel domain).</param>
+/// <param name="PublicAddresses">Our addresses as published in the A/AAAA records of tunneled MX hosts.</param>
+/// <param name="Clients">Networks allowed to relay through us to any domain (the draft's §2.3).</param>
+public sealed record RelaySettings(
+    IReadOnlySet<string> Domains,
+    bool VerifyMx = false,
+    IReadOnlyList<IPAddress>? PublicAddresses = null,
+    IReadOnlyList<IPNetwork>? Clients = null)
+{
+    public IReadOnlyList<IPAddress> PublicAddresses { get; init; } = PublicAddresses ?? [];
+    public IReadOnlyList<IPNetwork> Clients { get; init; } = Clients ?? [];
+}

@@ -12,7 +12,7 @@ namespace Tunnel.Cluster.Ingress;
 public sealed record IncomingMessage(
     IPAddress Client,
     string? ClientName,
-    bool Extended,
+    string Protocol,
     Envelope Envelope,
     IReadOnlyList<Recipient> Recipients,
     ReadOnlyMemory<byte> Content);
@@ -30,7 +30,7 @@ public sealed class MessageIntake(Submission submission, MailLog mailLog, string
     {
         var now = DateTimeOffset.UtcNow;
         var id = MessageId.New(now);
-        var header = ReceivedHeader.Build(message.ClientName, message.Client, hostname, message.Extended, id,
+        var header = ReceivedHeader.Build(message.ClientName, message.Client, hostname, message.Protocol, id,
             message.Recipients.Select(r => r.Address).ToList(), now);
         var body = new byte[header.Length + message.Content.Length];
         header.CopyTo(body, 0);

@@ -8,18 +8,19 @@ namespace Tunnel.Cluster.Ingress;
 
 /// <summary>
 /// Our trace header (RFC 5321 §4.4): who handed us the message (the name it claimed and the
-/// address it really came from), who we are, the protocol, the queue id and when. "for" names
+/// address it really came from), who we are, the protocol (<see cref="Protocol.ReceivedProtocol"/>),
+/// the queue id and when. "for" names
 /// the recipient only when there is exactly one, so a multi-recipient message does not disclose
 /// its Bcc list.
 /// </summary>
 public static class ReceivedHeader
 {
-    public static byte[] Build(string? clientName, IPAddress client, string hostname, bool extended,
+    public static byte[] Build(string? clientName, IPAddress client, string hostname, string protocol,
         MessageId id, IReadOnlyList<Mailbox> recipients, DateTimeOffset at)
     {
         var text = new StringBuilder("Received: from ")
             .Append(clientName ?? "unknown").Append(" (").Append(AddressLiteral(client)).Append(")\r\n")
-            .Append("\tby ").Append(hostname).Append(" (Tunnel) with ").Append(extended ? "ESMTP" : "SMTP")
+            .Append("\tby ").Append(hostname).Append(" (Tunnel) with ").Append(protocol)
             .Append(" id ").Append(id.Value);
         if (recipients.Count == 1) text.Append("\r\n\tfor <").Append(recipients[0]).Append('>');
         text.Append("; ").Append(Rfc5322Date(at)).Append("\r\n");

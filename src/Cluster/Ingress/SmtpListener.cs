@@ -2,13 +2,16 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Tunnel.Cluster.Ingress.Protocol;
 
 namespace Tunnel.Cluster.Ingress;
 
 /// <summary>
 /// Accepts SMTP connections on the configured endpoints and starts one <see cref="SmtpSession"/>
-/// per connection. The sockets are bound before the actor starts (<see cref="Bind"/>), so a
-/// port in use stops the node at start-up with a clear message instead of a restarting actor.
+/// per connection, within the connection limits (<see cref="ConnectionLimiter"/>): a connection
+/// over a limit gets 421 4.7.0 and is closed without a session. The sockets are bound before the
+/// actor starts (<see cref="Bind"/>), so a port in use stops the node at start-up with a clear
+/// message instead of a restarting actor.
 /// </summary>
 public sealed class SmtpListener : ReceiveActor
 {
@@ -21,6 +24,8 @@ public sealed class SmtpListener : ReceiveActor
     private readonly IReadOnlyList<Socket> _listeners;
     private readonly IngressServices _services;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ConnectionLimiter _limiter;
+    private readonly Dictionary<IActorRef, IPAddress> _clients = [];
     private long _sessions;
 
     public static Props Props(IReadOnlyList<Socket> listeners, IngressServices services) =>
@@ -30,12 +35,16 @@ public sealed class SmtpListener : ReceiveActor
     {
         _listeners = listeners;
         _services = services;
+        _limiter = new ConnectionLimiter(services.Settings.Limits.MaxConnections, services.Settings.Limits.MaxConnectionsPerClient);
 
         Receive<Accepted>(accepted =>
         {
-            accepted.Connection.NoDelay = true;
-            Context.ActorOf(SmtpSession.Props(accepted.Connection, _services), $"session-{++_sessions}");
+            Admit(accepted.Connection);
             AcceptNext(accepted.Listener);
+        });
+        Receive<Terminated>(ended =>
+        {
+            if (_clients.Remove(ended.ActorRef, out var client)) _limiter.Release(client);
         });
         Receive<AcceptFailed>(failed =>
         {
@@ -84,12 +93,59 @@ public sealed class SmtpListener : ReceiveActor
     public static string Format(EndPoint endpoint) => endpoint is IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } v6
         ? $"[{v6.Address}]:{v6.Port}" : endpoint.ToString()!;
 
+    /// <summary>
+    /// A session that fails is stopped, never restarted: it owns a socket in the middle of a
+    /// conversation that a fresh instance could not pick up. Stopping closes the connection;
+    /// the client retries, and nothing half-received was stored.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
     protected override void PreStart()
     {
         foreach (var listener in _listeners) AcceptNext(listener);
     }
 
     protected override void PostStop() => CloseListeners();
+
+    private void Admit(Socket connection)
+    {
+        connection.NoDelay = true;
+        IPAddress client;
+        try { client = ((IPEndPoint)connection.RemoteEndPoint!).Address; }
+        catch (SocketException) { connection.Dispose(); return; } // reset before we looked
+        var admission = _limiter.TryAdmit(client);
+        if (admission != Admission.Admitted)
+        {
+            var hostname = _services.Settings.Hostname;
+            var reply = admission == Admission.NodeFull
+                ? SmtpReplies.TooManyConnections(hostname)
+                : SmtpReplies.TooManyConnectionsFromClient(hostname);
+            _services.MailLog.Refused(client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client, reply.ToString());
+            _ = RefuseAsync(connection, reply);
+            return;
+        }
+        var session = Context.ActorOf(SmtpSession.Props(connection, _services), $"session-{++_sessions}");
+        Context.Watch(session);
+        _clients[session] = client;
+    }
+
+    /// <summary>421 and close (RFC 5321 §3.1 lets a server refuse a connection this way), bounded in time; no actor needed.</summary>
+    private static async Task RefuseAsync(Socket connection, SmtpReply reply)
+    {
+        using var stream = new NetworkStream(connection, ownsSocket: true);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var text = new System.Text.StringBuilder();
+            reply.WriteTo(text);
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(text.ToString()), deadline.Token);
+            connection.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client is gone already.
+        }
+    }
 
     private void AcceptNext(Socket listener)
     {

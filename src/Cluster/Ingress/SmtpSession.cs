@@ -1,225 +1,180 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Akka.Actor;
-using Akka.Event;
 using Tunnel.Cluster.Ingress.Protocol;
 
 namespace Tunnel.Cluster.Ingress;
 
 /// <summary>
-/// One SMTP connection (one actor each). It owns the socket, the buffers and the timeouts;
-/// framing, parsing and the command sequence are pure code (<see cref="CommandLineReader"/>,
-/// <see cref="SmtpCommandParser"/>, <see cref="SmtpDialog"/>, <see cref="DataReader"/>), and
-/// making a message durable is <see cref="MessageIntake"/>'s job. One read is outstanding at a
-/// time, so a fast client cannot fill our memory; replies to pipelined commands are collected
-/// and written when the input runs dry (RFC 2920 §3.2).
+/// One SMTP connection (one actor each). It owns the socket, the buffers and the time: the
+/// greeting delay (an early talker is refused), the command and data timeouts (RFC 5321
+/// §4.5.3.2). Everything the protocol decides is <see cref="SmtpConversation"/>'s (pure code);
+/// making a message durable is <see cref="MessageIntake"/>'s, the DNS verdict on a domain
+/// <see cref="TunnelDomainVerifier"/>'s, the handshake <see cref="TlsUpgrade"/>'s. One read is
+/// outstanding at a time, so a fast client cannot fill our memory; replies to pipelined
+/// commands are collected and written when the input runs dry (RFC 2920 §3.2).
 /// </summary>
-public sealed class SmtpSession : ReceiveActor
+public sealed class SmtpSession : ReceiveActor, IWithTimers
 {
-    private sealed record Start;
+    private sealed record GreetingDue;
     private sealed record ReadCompleted(int Count);
     private sealed record ReadFailed(string Reason);
 
     private const int ReadSize = 16 * 1024;
 
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
     private readonly IngressServices _services;
-    private readonly IngressSettings _settings;
+    private readonly SessionLimits _limits;
     private readonly IPAddress _client;
-    private readonly SmtpDialog _dialog;
-    private readonly CommandLineReader _lines;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly StringBuilder _replies = new();
+    private readonly SmtpConversation _conversation;
+    private readonly InputBuffer _input = new(ReadSize);
     private readonly byte[] _readBuffer = new byte[ReadSize];
-    private byte[] _pending = new byte[ReadSize];
-    private int _pendingStart;
-    private int _pendingEnd;
-    private ArrayBufferWriter<byte>? _content;
-    private DataReader? _data;
-    private int _errors;
-    private bool _closing;
+    private Stream _stream;
+    private bool _greeted;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(Socket socket, IngressServices services) =>
         Akka.Actor.Props.Create(() => new SmtpSession(socket, services));
 
     public SmtpSession(Socket socket, IngressServices services)
     {
-        _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _services = services;
-        _settings = services.Settings;
+        _limits = services.Settings.Limits;
         _client = ((IPEndPoint)socket.RemoteEndPoint!).Address;
         if (_client.IsIPv4MappedToIPv6) _client = _client.MapToIPv4();
-        _dialog = new SmtpDialog(new DialogOptions(_settings.Hostname, _settings.MaxMessageSize, _settings.MaxRecipients),
-            services.Relay, _client);
-        _lines = new CommandLineReader(_settings.MaxCommandLine);
+        _conversation = new SmtpConversation(services.Settings.Hostname, _limits, services.Relay, _client,
+            tlsOffered: services.Settings.Certificate is not null,
+            messageRefused: reply => services.MailLog.Refused(_client, reply.ToString()));
 
-        ReceiveAsync<Start>(_ =>
-        {
-            Reply(SmtpReplies.Greeting(_settings.Hostname));
-            return FlushAndReadAsync();
-        });
-        ReceiveAsync<ReadCompleted>(OnRead);
+        ReceiveAsync<GreetingDue>(_ => GreetAsync());
+        ReceiveAsync<ReadCompleted>(OnReadAsync);
         Receive<ReadFailed>(_ => Context.Stop(Self));
-        ReceiveAsync<ReceiveTimeout>(_ => CloseWithAsync(SmtpReplies.Timeout(_settings.Hostname)));
+        ReceiveAsync<ReceiveTimeout>(_ =>
+        {
+            _conversation.TimedOut();
+            return CloseAsync();
+        });
     }
 
-    protected override void PreStart() => Self.Tell(new Start());
+    protected override void PreStart()
+    {
+        // The first read starts at once: bytes that arrive before the greeting are an early talker.
+        // Without a delay the greeting is queued first, so nothing can count as talking early.
+        if (_limits.GreetingDelay > TimeSpan.Zero) Timers.StartSingleTimer("greeting", new GreetingDue(), _limits.GreetingDelay);
+        else Self.Tell(new GreetingDue());
+        Read();
+    }
 
     protected override void PostStop() => _stream.Dispose();
 
-    private async Task OnRead(ReadCompleted read)
+    private async Task GreetAsync()
+    {
+        _greeted = true;
+        _conversation.Greet();
+        if (!await FlushAsync()) Context.Stop(Self);
+    }
+
+    private async Task OnReadAsync(ReadCompleted read)
     {
         if (read.Count == 0)
         {
-            // The client went away. Half a message (an abrupt end in DATA) is simply dropped:
-            // nothing was spooled or queued for it.
+            // The client went away. Half a message (an abrupt end in DATA or BDAT) is simply
+            // dropped: nothing was spooled or queued for it.
             Context.Stop(Self);
             return;
         }
-        Append(_readBuffer.AsSpan(0, read.Count));
-        await ProcessAsync();
-        await FlushAndReadAsync(); // flushes the replies, then reads on or, after QUIT, stops
+        if (!_greeted)
+        {
+            // RFC 5321 §4.3.1: the client waits for the greeting. One that talks first is a
+            // spam engine not listening, or is probing for smuggling; it gets 554 and is gone.
+            Timers.Cancel("greeting");
+            _conversation.RefuseEarlyTalker();
+            _services.MailLog.Refused(_client, SmtpReplies.EarlyTalker(_services.Settings.Hostname).ToString());
+            await CloseAsync();
+            return;
+        }
+        _input.Append(_readBuffer.AsSpan(0, read.Count));
+        await RunAsync();
     }
 
-    /// <summary>Works through every complete command or data block in the input.</summary>
-    private async Task ProcessAsync()
+    /// <summary>Lets the conversation work through the input, doing what it asks for, until it needs more bytes.</summary>
+    private async Task RunAsync()
     {
-        while (_pendingEnd > _pendingStart && !_closing)
+        while (true)
         {
-            var input = _pending.AsSpan(_pendingStart, _pendingEnd - _pendingStart);
-            if (_data is not null)
+            var need = _conversation.Process(_input.Unread, out var consumed);
+            _input.Consume(consumed);
+            switch (need)
             {
-                _pendingStart += _data.Feed(input);
-                if (!_data.Complete) return;
-                await EndOfDataAsync();
-                continue;
-            }
-
-            var status = _lines.Read(input, out var length, out var consumed);
-            var line = status == CommandLineReader.Status.Line ? Encoding.UTF8.GetString(input[..length]) : null;
-            _pendingStart += consumed;
-            switch (status)
-            {
-                case CommandLineReader.Status.NeedMore:
+                case ConversationNeed.Input:
+                    if (await FlushAsync()) Read();
+                    else Context.Stop(Self);
                     return;
-                case CommandLineReader.Status.BareNewline:
-                    Error(SmtpReplies.BareLineFeed);
+                case ConversationNeed.Commit:
+                    if (!await FlushAsync()) { Context.Stop(Self); return; } // replies before the data are not held while we store
+                    var message = _conversation.Message!;
+                    _conversation.Committed(await _services.Intake.CommitAsync(new IncomingMessage(_client, message.ClientName,
+                        message.Protocol, message.Envelope, message.Recipients, message.Content)));
                     break;
-                case CommandLineReader.Status.TooLong:
-                    Error(SmtpReplies.LineTooLong);
+                case ConversationNeed.VerifyDomain:
+                    var verifier = _services.Verifier ?? throw new InvalidOperationException("verify-mx is off but a domain needs verifying");
+                    _conversation.DomainVerified(await verifier.VerifyAsync(_conversation.PendingDomain!));
                     break;
-                case CommandLineReader.Status.Line:
-                    Command(line!);
-                    break;
+                case ConversationNeed.StartTls:
+                    await StartTlsAsync();
+                    return;
+                case ConversationNeed.Close:
+                    await CloseAsync();
+                    return;
             }
-            if (_errors > _settings.MaxErrors) await CloseWithAsync(SmtpReplies.TooManyErrors(_settings.Hostname));
         }
     }
 
-    private void Command(string line)
+    private async Task StartTlsAsync()
     {
-        var step = _dialog.Handle(SmtpCommandParser.Parse(line));
-        if (step.Reply.Code is >= 500 and <= 504) _errors++;
-        Reply(step.Reply);
-        switch (step.Effect)
+        if (!await FlushAsync()) { Context.Stop(Self); return; }
+        // RFC 3207 §4.2 and CVE-2011-0411: whatever the client pipelined after STARTTLS came in
+        // the clear and must not be executed inside TLS.
+        _input.Clear();
+        try
         {
-            case SessionEffect.BeginData:
-                _content = new ArrayBufferWriter<byte>(4096);
-                _data = new DataReader(_content, _settings.MaxMessageSize);
-                SetReceiveTimeout(_settings.DataTimeout);
-                break;
-            case SessionEffect.Close:
-                _closing = true;
-                break;
+            _stream = await TlsUpgrade.AuthenticateAsync(_stream, _services.Settings.Certificate!, _limits.CommandTimeout);
         }
-    }
-
-    private async Task EndOfDataAsync()
-    {
-        var data = _data!;
-        var content = _content!;
-        _data = null;
-        _content = null;
-        SetReceiveTimeout(_settings.CommandTimeout);
-
-        SmtpReply reply;
-        if (data.TooBig) reply = SmtpReplies.MessageTooBig(_settings.MaxMessageSize);
-        else if (data.BareNewline) reply = SmtpReplies.BareLineFeedInData;
-        else if (data.LineTooLong) reply = SmtpReplies.DataLineTooLong;
-        else
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
         {
-            await FlushAsync(); // replies pipelined before DATA are not held while we store
-            reply = await _services.Intake.CommitAsync(new IncomingMessage(_client, _dialog.ClientName, _dialog.Extended,
-                _dialog.Envelope!, _dialog.Recipients.ToList(), content.WrittenMemory));
+            Context.Stop(Self); // a failed handshake leaves no usable channel to say so on
+            return;
         }
-        if (!reply.IsPositive) _services.MailLog.Refused(_client, reply.ToString());
-        _dialog.EndTransaction();
-        Reply(reply);
+        _conversation.TlsStarted();
+        Read();
     }
 
-    private void Error(SmtpReply reply)
+    private async Task CloseAsync()
     {
-        _errors++;
-        Reply(reply);
-    }
-
-    private void Reply(SmtpReply reply) => reply.WriteTo(_replies);
-
-    private async Task CloseWithAsync(SmtpReply reply)
-    {
-        _closing = true;
-        Reply(reply);
-        try { await FlushAsync(); }
-        catch (IOException) { /* the client is gone already */ }
+        await FlushAsync();
         Context.Stop(Self);
     }
 
-    private async Task FlushAndReadAsync()
+    private void Read()
     {
-        SetReceiveTimeout(_data is null ? _settings.CommandTimeout : _settings.DataTimeout);
-        try
-        {
-            await FlushAsync();
-        }
-        catch (IOException e)
-        {
-            Self.Tell(new ReadFailed(e.Message));
-            return;
-        }
-        if (_closing)
-        {
-            Context.Stop(Self);
-            return;
-        }
-        _ = _stream.ReadAsync(_readBuffer, 0, _readBuffer.Length)
+        SetReceiveTimeout(_conversation.Phase == ConversationPhase.Data ? _limits.DataTimeout : _limits.CommandTimeout);
+        _stream.ReadAsync(_readBuffer, 0, _readBuffer.Length)
             .PipeTo(Self, success: n => new ReadCompleted(n), failure: e => new ReadFailed(e.Message));
     }
 
-    private async Task FlushAsync()
+    /// <summary>Writes the collected replies; false when the client is gone.</summary>
+    private async Task<bool> FlushAsync()
     {
-        if (_replies.Length == 0) return;
-        var bytes = Encoding.UTF8.GetBytes(_replies.ToString());
-        _replies.Clear();
-        await _stream.WriteAsync(bytes);
-    }
-
-    private void Append(ReadOnlySpan<byte> bytes)
-    {
-        if (_pendingStart == _pendingEnd) _pendingStart = _pendingEnd = 0;
-        if (_pendingEnd + bytes.Length > _pending.Length)
+        if (!_conversation.HasReplies) return true;
+        try
         {
-            var live = _pendingEnd - _pendingStart;
-            var target = live + bytes.Length > _pending.Length ? new byte[Math.Max(_pending.Length * 2, live + bytes.Length)] : _pending;
-            Array.Copy(_pending, _pendingStart, target, 0, live);
-            _pending = target;
-            _pendingStart = 0;
-            _pendingEnd = live;
+            await _stream.WriteAsync(_conversation.TakeReplies());
+            return true;
         }
-        bytes.CopyTo(_pending.AsSpan(_pendingEnd));
-        _pendingEnd += bytes.Length;
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return false;
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Akka.Configuration;
 using Tunnel.Cluster.Ingress;
 using Tunnel.Cluster.Ingress.Protocol;
@@ -36,16 +37,27 @@ public sealed class SettingsReader
         var listen = Endpoints("tunnel.smtp.listen", defaultPort: null);
         if (listen.Count == 0) Problem("tunnel.smtp.listen", "at least one endpoint is needed");
 
-        var ingress = new IngressSettings(
-            hostname,
-            listen,
-            Domains("tunnel.relay.domains"),
+        var limits = new SessionLimits(
             Bytes("tunnel.smtp.max-message-size", min: 1024),
             Int("tunnel.smtp.max-recipients", min: 1),
             Int("tunnel.smtp.max-command-line", min: 510),
             Int("tunnel.smtp.max-errors", min: 1),
             Duration("tunnel.smtp.command-timeout"),
-            Duration("tunnel.smtp.data-timeout"));
+            Duration("tunnel.smtp.data-timeout"),
+            Duration("tunnel.smtp.final-timeout"),
+            Duration("tunnel.smtp.greeting-delay", allowZero: true),
+            Int("tunnel.smtp.max-connections", min: 1),
+            Int("tunnel.smtp.max-connections-per-client", min: 1),
+            Int("tunnel.smtp.max-received-headers", min: 1));
+        var publicAddresses = Addresses("tunnel.public-addresses");
+        var relay = new RelaySettings(
+            Domains("tunnel.relay.domains"),
+            Boolean("tunnel.relay.verify-mx"),
+            publicAddresses,
+            Networks("tunnel.relay.clients"));
+        if (relay.VerifyMx && publicAddresses.Count == 0)
+            Problem("tunnel.relay.verify-mx", "is on, but tunnel.public-addresses is empty: no MX host could ever point at us");
+        var ingress = new IngressSettings(hostname, listen, limits, relay, Certificate("tunnel.tls.certificate", "tunnel.tls.key"));
 
         var routing = new RoutingSettings(
             Endpoints("tunnel.dns.servers", defaultPort: 53),
@@ -140,13 +152,13 @@ public sealed class SettingsReader
         return value.Value;
     }
 
-    private TimeSpan Duration(string key)
+    private TimeSpan Duration(string key, bool allowZero = false)
     {
         if (!Has(key)) return TimeSpan.FromSeconds(1);
         try
         {
             var value = _config.GetTimeSpan(key, allowInfinite: false);
-            if (value <= TimeSpan.Zero) Problem(key, "must be positive");
+            if (value < TimeSpan.Zero || (value == TimeSpan.Zero && !allowZero)) Problem(key, allowZero ? "must not be negative" : "must be positive");
             return value;
         }
         catch (Exception) { Problem(key, $"'{_config.GetString(key)}' is not a duration (e.g. 30s, 5m)"); return TimeSpan.FromSeconds(1); }
@@ -239,6 +251,60 @@ public sealed class SettingsReader
             policies[domain] = FamilyPolicy($"{key}.{name}", value.GetString());
         }
         return policies;
+    }
+
+    private bool Boolean(string key)
+    {
+        if (!Has(key)) return false;
+        var text = _config.GetString(key)?.Trim().ToLowerInvariant();
+        switch (text)
+        {
+            case "on" or "true" or "yes": return true;
+            case "off" or "false" or "no": return false;
+            default: Problem(key, $"'{text}' is not on or off"); return false;
+        }
+    }
+
+    /// <summary>CIDR networks ("192.0.2.0/24", "2001:db8::/32"); a bare address is a network of one.</summary>
+    private IReadOnlyList<IPNetwork> Networks(string key)
+    {
+        var networks = new List<IPNetwork>();
+        foreach (var text in Strings(key))
+        {
+            var trimmed = text.Trim();
+            if (!trimmed.Contains('/') && IPAddress.TryParse(trimmed.Trim('[', ']'), out var single))
+                networks.Add(new IPNetwork(single, single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            // A network with host bits set ("192.0.2.1/24") is refused: such an entry is most
+            // likely a typo for a single host or for another network.
+            else if (IPNetwork.TryParse(trimmed, out var network)
+                     && IPAddress.TryParse(trimmed[..trimmed.IndexOf('/')], out var written) && written.Equals(network.BaseAddress))
+                networks.Add(network);
+            else Problem(key, $"'{text}' is not a network like \"192.0.2.0/24\" or \"2001:db8::/32\" (host bits must be zero)");
+        }
+        return networks;
+    }
+
+    /// <summary>The STARTTLS certificate: both PEM files named, or neither (no STARTTLS).</summary>
+    private X509Certificate2? Certificate(string certificateKey, string keyKey)
+    {
+        var certificate = String(certificateKey).Trim();
+        var key = String(keyKey).Trim();
+        if (certificate.Length == 0 && key.Length == 0) return null;
+        if (certificate.Length == 0) { Problem(certificateKey, $"is empty but {keyKey} is set; name both PEM files or neither"); return null; }
+        if (key.Length == 0) { Problem(keyKey, $"is empty but {certificateKey} is set; name both PEM files or neither"); return null; }
+        if (!File.Exists(certificate)) { Problem(certificateKey, $"file '{certificate}' does not exist"); return null; }
+        if (!File.Exists(key)) { Problem(keyKey, $"file '{key}' does not exist"); return null; }
+        try
+        {
+            var loaded = X509Certificate2.CreateFromPemFile(certificate, key);
+            if (!loaded.HasPrivateKey) { Problem(keyKey, $"'{key}' holds no private key for '{certificate}'"); return null; }
+            return loaded;
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            Problem(certificateKey, $"cannot load '{certificate}' with key '{key}' as PEM: {e.Message}");
+            return null;
+        }
     }
 
     private IReadOnlySet<string> Domains(string key)

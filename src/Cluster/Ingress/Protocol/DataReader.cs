@@ -7,9 +7,10 @@ namespace Tunnel.Cluster.Ingress.Protocol;
 /// at CRLF "." CRLF and nothing else, and copies the message bytes to a writer up to a size
 /// limit. Bare CR or LF, lines over 998 octets (RFC 5322 §2.1.1) and oversize messages are
 /// remembered and the reader keeps consuming up to the real end, so the session can refuse the
-/// message and stay in step with the client. Pure: no I/O, no clock.
+/// message and stay in step with the client. NUL is remembered too: 8BITMIME data has none
+/// (RFC 6152 §3), and we offer no BINARYMIME. Pure: no I/O, no clock.
 /// </summary>
-public sealed class DataReader
+public sealed class DataReader : IMessageContent
 {
     private const int MaxLineOctets = 998;
 
@@ -31,6 +32,7 @@ public sealed class DataReader
     public bool TooBig => Size > _maxSize;
     public bool BareNewline { get; private set; }
     public bool LineTooLong { get; private set; }
+    public bool Nul { get; private set; }
     public bool Complete { get; private set; }
 
     /// <summary>Consumes input up to and including the end-of-data line; returns the bytes used.</summary>
@@ -73,6 +75,7 @@ public sealed class DataReader
                     // A bare LF does not end the line (RFC 5321 §2.3.8): what follows is still
                     // inside it, so "LF . CRLF" and "CRLF . LF CRLF" are content, never an end.
                     if (b == '\n') BareNewline = true;
+                    if (b == 0) Nul = true;
                     _state = b == '\r' ? State.Cr : State.InLine;
                     if (++_lineOctets > MaxLineOctets + 1) LineTooLong = true;
                     break;
@@ -81,6 +84,7 @@ public sealed class DataReader
                     else
                     {
                         BareNewline = true;
+                        if (b == 0) Nul = true;
                         _state = State.InLine;
                         if (b == '\r') _state = State.Cr;
                         if (++_lineOctets > MaxLineOctets + 1) LineTooLong = true;

@@ -8,9 +8,13 @@ public enum SmtpVerb
     Mail,
     Rcpt,
     Data,
+    Bdat,
     Rset,
     Noop,
     Quit,
-    /// <summary>Known verbs we do not offer yet (VRFY, EXPN, HELP, BDAT, STARTTLS, ETRN, AUTH, TURN): 502.</summary>
+    Vrfy,
+    Help,
+    StartTls,
+    /// <summary>Known verbs we do not offer (EXPN, ETRN, AUTH, TURN, ATRN): 502.</summary>
     NotImplemented,
 }
