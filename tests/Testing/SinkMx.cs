@@ -25,14 +25,14 @@ public sealed class SinkMx : IAsyncDisposable
     private int _listening;
     private int _disposed;
 
-    private SinkMx(IPAddress address)
+    private SinkMx(IPAddress address, int port)
     {
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
             _listener.DualMode = false; // an IPv6 sink must not quietly accept IPv4 clients too
         try
         {
-            _listener.Bind(new IPEndPoint(address, 0));
+            _listener.Bind(new IPEndPoint(address, port));
         }
         catch
         {
@@ -42,10 +42,10 @@ public sealed class SinkMx : IAsyncDisposable
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
     }
 
-    /// <summary>Listens on a free port of <paramref name="address"/>.</summary>
-    public static SinkMx Start(IPAddress address)
+    /// <summary>Listens on a free port of <paramref name="address"/>, or on <paramref name="port"/> when given.</summary>
+    public static SinkMx Start(IPAddress address, int port = 0)
     {
-        var sink = BindOnly(address);
+        var sink = BindOnly(address, port);
         sink.Listen();
         return sink;
     }
@@ -54,7 +54,7 @@ public sealed class SinkMx : IAsyncDisposable
     /// Reserves a port without listening, so connections to <see cref="EndPoint"/> are refused until
     /// <see cref="Listen"/> is called: a next hop that is down and later comes back on the same address.
     /// </summary>
-    public static SinkMx BindOnly(IPAddress address) => new(address);
+    public static SinkMx BindOnly(IPAddress address, int port = 0) => new(address, port);
 
     public IPEndPoint EndPoint { get; }
 
