@@ -12,17 +12,20 @@ public sealed record LoadResult(
     double? EndToEndSeconds, double? DeliveredPerSecond,
     double LatencyP50Ms, double LatencyP95Ms, double LatencyP99Ms, double LatencyMaxMs,
     double? NodeCpuSeconds, double? NodeCpuMsPerMessage, double? NodeCpuCoresBusy,
+    double BenchCpuSeconds, double MachineBusyCores, double? OtherCpuSeconds,
     long? NodePeakRssBytes, long? NodeRssAtEndBytes, int? NodeThreads,
     int SinkReceived, int Lost, int Duplicated, int Unasked, int Foreign,
     int NodeDeferrals, bool QueueDrained, IReadOnlyList<string> Problems)
 {
     public static LoadResult From(BenchOptions options, InjectionResult injected, long? deliveredAt,
-        ProcessSample? before, ProcessSample? after, DeliveryCheck check, int deferrals, bool drained)
+        CpuAccount cpuAccount, DeliveryCheck check, int deferrals, bool drained)
     {
         var injection = Stopwatch.GetElapsedTime(injected.FirstMailTimestamp, injected.LastAcceptTimestamp).TotalSeconds;
         double? endToEnd = deliveredAt is { } at ? Stopwatch.GetElapsedTime(injected.FirstMailTimestamp, at).TotalSeconds : null;
         var sorted = injected.LatenciesMs.Order().ToArray();
-        double? cpu = before is not null && after is not null ? (after.Cpu - before.Cpu).TotalSeconds : null;
+        var cpu = cpuAccount.NodeSeconds;
+        var after = cpuAccount.Node;
+        var cores = cpuAccount.MachineSeconds / Math.Max(1e-9, (double)Environment.ProcessorCount); // the window's wall time
         return new LoadResult("load",
             options.Messages, options.Size, options.Concurrency, options.Domains, options.PerConnection, options.Warmup,
             injected.Accepted, injected.Deferred, injected.Refused, injected.Unknown, injected.ConnectFailures,
@@ -32,6 +35,8 @@ public sealed record LoadResult(
             cpu is null ? null : Round(cpu.Value),
             cpu is null ? null : Round(cpu.Value * 1000 / Math.Max(1, injected.Accepted)),
             cpu is null || endToEnd is null ? null : Round(cpu.Value / endToEnd.Value),
+            Round(cpuAccount.BenchSeconds), Round(cpuAccount.MachineBusySeconds / Math.Max(1e-9, cores)),
+            cpuAccount.OtherSeconds is { } other ? Round(other) : null,
             after?.PeakRssBytes, after?.RssBytes, after?.Threads,
             check.Received, check.Lost, check.Duplicated, check.Unasked, check.Foreign,
             deferrals, drained, injected.Problems);
@@ -48,6 +53,8 @@ public sealed record LoadResult(
         var cpu = NodeCpuMsPerMessage is { } ms ? string.Create(c, $"{ms:0.00}ms/msg") : "n/a";
         var rss = NodePeakRssBytes is { } b ? $"{b / (1024 * 1024)}MiB" : "n/a";
         var extra = Accepted < Messages ? $", not accepted {Messages - Accepted}" : "";
+        if (OtherCpuSeconds is { } other && EndToEndSeconds is { } wall && other / wall > 0.1)
+            extra += string.Create(c, $" (DISTURBED: other processes used {other / wall:0.00} cores)");
         return string.Create(c,
             $"{BenchOptions.FormatSize(Size)} C={Concurrency} D={Domains} M={Messages}: accepted {AcceptedPerSecond:0}/s, delivered {delivered}, " +
             $"p50 {LatencyP50Ms:0.0}ms p95 {LatencyP95Ms:0.0}ms p99 {LatencyP99Ms:0.0}ms, cpu {cpu}, peak RSS {rss}, " +

@@ -25,18 +25,18 @@ public sealed class LoadScenario(BenchRig rig, BenchOptions options, BenchMessag
         }
 
         var baseline = rig.Sink.Messages.Count;
-        var before = Sample();
+        var window = CpuWindow.Start(rig.NodePid);
         Log($"measuring: {options.Messages} messages of {options.Size} octets, C={options.Concurrency}, D={options.Domains}, {options.PerConnection} per connection");
         var phase = new LoadPhase(rig, options, messages, _accepted);
         using var progress = Progress(phase, baseline);
         var injected = await phase.RunAsync(options.Warmup, options.Messages, cancel);
         var deliveredAt = await WaitForSinkAsync(baseline, injected.Accepted, cancel);
-        var after = Sample();
+        var cpu = window.Stop();
         var drained = await DrainAsync(options.Warmup + injected.Accepted, cancel);
 
         var check = DeliveryCheck.Of(rig.Sink.Messages, messages, _accepted);
         var deferrals = rig.CountLog("status=deferred");
-        return LoadResult.From(options, injected, deliveredAt, before, after, check, deferrals, drained);
+        return LoadResult.From(options, injected, deliveredAt, cpu, check, deferrals, drained);
     }
 
     /// <summary>
@@ -91,8 +91,6 @@ public sealed class LoadScenario(BenchRig rig, BenchOptions options, BenchMessag
             await Task.Delay(Poll, cancel);
         }
     }
-
-    private ProcessSample? Sample() => rig.NodePid is { } pid ? ProcessSample.Of(pid) : null;
 
     private IDisposable Progress(LoadPhase phase, int baseline)
     {

@@ -18,7 +18,7 @@ public sealed record ProcessSample(TimeSpan Cpu, long RssBytes, long PeakRssByte
         // The command name (field 2) is in parentheses and may contain spaces: count from after it.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        var cpu = TimeSpan.FromSeconds((double)ticks / TicksPerSecond.Value);
+        var cpu = TicksToTime(ticks);
 
         long rss = 0, hwm = 0;
         var threads = 0;
@@ -30,6 +30,8 @@ public sealed record ProcessSample(TimeSpan Cpu, long RssBytes, long PeakRssByte
         }
         return new ProcessSample(cpu, rss, hwm, threads);
     }
+
+    public static TimeSpan TicksToTime(long ticks) => TimeSpan.FromSeconds((double)ticks / TicksPerSecond.Value);
 
     // "VmRSS:	  212345 kB" → 212345
     private static long Kibibytes(string line) =>
@@ -52,5 +54,23 @@ public sealed record ProcessSample(TimeSpan Cpu, long RssBytes, long PeakRssByte
         {
             return 100; // no getconf: Linux's USER_HZ is 100 on every common architecture
         }
+    }
+}
+
+/// <summary>
+/// The whole machine's CPU time from the first line of <c>/proc/stat</c>, so that a run can say
+/// how much of the machine went to processes other than the node and the bench (a build in
+/// another shell spoils a measurement on 2 cores).
+/// </summary>
+public sealed record MachineSample(TimeSpan Busy, TimeSpan Total)
+{
+    public static MachineSample Now()
+    {
+        // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Skip(1).Take(8).Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        var idle = fields[3] + fields[4];
+        var total = fields.Sum();
+        return new MachineSample(ProcessSample.TicksToTime(total - idle), ProcessSample.TicksToTime(total));
     }
 }
