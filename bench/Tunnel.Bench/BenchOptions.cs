@@ -18,11 +18,12 @@ public sealed record BenchOptions
     public int SinkPort { get; init; } = 2526;
     public int DnsPort { get; init; } = 5354;
     public bool PrintConfig { get; init; }
+    public bool Calibrate { get; init; }
     public string? Json { get; init; }
     public bool Build { get; init; }
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    public bool OwnsNode => Targets.Count == 0;
+    public bool OwnsNode => Targets.Count == 0 && !Calibrate;
 
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Tunnel.Bench -- [options]
@@ -47,6 +48,9 @@ public sealed record BenchOptions
           --sink-port P        with --target: port of the sink MX on ::1 (default 2526)
           --dns-port P         with --target: port of the bench DNS server on 127.0.0.1 (default 5354)
           --print-config       print the HOCON a --target node needs, and exit
+          --calibrate          no node: the clients send straight to the sink MX, to show the bench's
+                               own ceiling (use --per-connection 1 to open a connection per message,
+                               as the node does)
         Output:
           --json FILE          results file (default bench/results/<UTC timestamp>.json)
           --stall-timeout SEC  give up when nothing was delivered for this long (default 60)
@@ -74,6 +78,7 @@ public sealed record BenchOptions
                 "--sink-port" => options with { SinkPort = Positive(name, Value()) },
                 "--dns-port" => options with { DnsPort = Positive(name, Value()) },
                 "--print-config" => options with { PrintConfig = true },
+                "--calibrate" => options with { Calibrate = true },
                 "--json" => options with { Json = Value() },
                 "--build" => options with { Build = true },
                 "--stall-timeout" => options with { StallTimeout = TimeSpan.FromSeconds(Positive(name, Value())) },
@@ -84,7 +89,8 @@ public sealed record BenchOptions
         if (options.Size < 512) throw new ArgumentException("--size: at least 512 bytes (the headers take about 300)");
         // Every idle session is a socket in this process and in the node (ulimit -n each).
         if (options.Idle > 18_000) throw new ArgumentException("--idle: at most 18000 (file descriptors)");
-        if (options.NodePid is not null && options.OwnsNode) throw new ArgumentException("--node-pid goes with --target");
+        if (options.NodePid is not null && options.Targets.Count == 0) throw new ArgumentException("--node-pid goes with --target");
+        if (options.Calibrate && options.Targets.Count > 0) throw new ArgumentException("--calibrate drives the sink, not a --target");
         return options;
 
         static BenchOptions Add(BenchOptions options, List<IPEndPoint> targets, IPEndPoint target)

@@ -35,7 +35,7 @@ public sealed class BenchRig : IAsyncDisposable
     /// <summary>The node when the bench started it; null with --target.</summary>
     public NodeProcess? Node { get; }
 
-    /// <summary>Where clients connect: the node's IPv4 and IPv6 listeners (or the --target endpoints).</summary>
+    /// <summary>Where clients connect: the node's IPv4 and IPv6 listeners (or the --target endpoints, or the sink itself with --calibrate).</summary>
     public IReadOnlyList<IPEndPoint> Smtp { get; }
 
     /// <summary>The node's process, for /proc figures; null with --target and no --node-pid.</summary>
@@ -77,13 +77,15 @@ public sealed class BenchRig : IAsyncDisposable
 
     public static async Task<BenchRig> StartAsync(BenchOptions options)
     {
-        var dns = await TestDnsServer.StartAsync(IPAddress.Loopback, options.OwnsNode ? 0 : options.DnsPort);
-        var sink = SinkMx.Start(IPAddress.IPv6Loopback, options.OwnsNode ? 0 : options.SinkPort);
+        var dns = await TestDnsServer.StartAsync(IPAddress.Loopback, options.Targets.Count == 0 ? 0 : options.DnsPort);
+        var sink = SinkMx.Start(IPAddress.IPv6Loopback, options.Targets.Count == 0 ? 0 : options.SinkPort);
         for (var d = 0; d < options.Domains; d++)
         {
             var mx = "mx1." + Domain(d);
             dns.Zone.Mx(Domain(d), 10, mx).A(mx, TunnelV4).Aaaa(mx, "::1");
         }
+        if (options.Calibrate)
+            return new BenchRig(dns, sink, null, [sink.EndPoint], null, null);
         if (!options.OwnsNode)
             return new BenchRig(dns, sink, null, options.Targets, options.NodePid, null);
 

@@ -8,19 +8,23 @@ namespace Tunnel.Bench;
 public sealed class CpuWindow
 {
     private readonly int? _nodePid;
+    private readonly bool _noNode;
     private readonly ProcessSample? _node;
     private readonly ProcessSample _bench;
     private readonly MachineSample _machine;
 
-    private CpuWindow(int? nodePid)
+    private CpuWindow(int? nodePid, bool noNode)
     {
         _nodePid = nodePid;
+        _noNode = noNode;
         _node = nodePid is { } pid ? ProcessSample.Of(pid) : null;
         _bench = ProcessSample.Of(Environment.ProcessId);
         _machine = MachineSample.Now();
     }
 
-    public static CpuWindow Start(int? nodePid) => new(nodePid);
+    /// <param name="nodePid">The node's process, if known.</param>
+    /// <param name="noNode">True when there is no node at all (--calibrate), so "other" can still be told.</param>
+    public static CpuWindow Start(int? nodePid, bool noNode = false) => new(nodePid, noNode);
 
     public ProcessSample? NodeAtStart => _node;
 
@@ -34,7 +38,7 @@ public sealed class CpuWindow
         var busy = (machine.Busy - _machine.Busy).TotalSeconds;
         var total = (machine.Total - _machine.Total).TotalSeconds;
         return new CpuAccount(node, nodeSeconds, benchSeconds, busy, total,
-            nodeSeconds is null ? null : Math.Max(0, busy - benchSeconds - nodeSeconds.Value));
+            nodeSeconds is null && !_noNode ? null : Math.Max(0, busy - benchSeconds - (nodeSeconds ?? 0)));
     }
 }
 

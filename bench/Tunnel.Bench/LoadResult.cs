@@ -15,10 +15,10 @@ public sealed record LoadResult(
     double BenchCpuSeconds, double MachineBusyCores, double? OtherCpuSeconds,
     long? NodePeakRssBytes, long? NodeRssAtEndBytes, int? NodeThreads,
     int SinkReceived, int Lost, int Duplicated, int Unasked, int Foreign,
-    int NodeDeferrals, bool QueueDrained, IReadOnlyList<string> Problems)
+    int NodeDeferrals, bool QueueDrained, int SinkConnections, IReadOnlyList<string> Problems)
 {
     public static LoadResult From(BenchOptions options, InjectionResult injected, long? deliveredAt,
-        CpuAccount cpuAccount, DeliveryCheck check, int deferrals, bool drained)
+        CpuAccount cpuAccount, DeliveryCheck check, int deferrals, bool drained, int sinkConnections)
     {
         var injection = Stopwatch.GetElapsedTime(injected.FirstMailTimestamp, injected.LastAcceptTimestamp).TotalSeconds;
         double? endToEnd = deliveredAt is { } at ? Stopwatch.GetElapsedTime(injected.FirstMailTimestamp, at).TotalSeconds : null;
@@ -26,7 +26,7 @@ public sealed record LoadResult(
         var cpu = cpuAccount.NodeSeconds;
         var after = cpuAccount.Node;
         var cores = cpuAccount.MachineSeconds / Math.Max(1e-9, (double)Environment.ProcessorCount); // the window's wall time
-        return new LoadResult("load",
+        return new LoadResult(options.Calibrate ? "calibrate" : "load",
             options.Messages, options.Size, options.Concurrency, options.Domains, options.PerConnection, options.Warmup,
             injected.Accepted, injected.Deferred, injected.Refused, injected.Unknown, injected.ConnectFailures,
             Round(injection), Round(injected.Accepted / injection),
@@ -39,7 +39,7 @@ public sealed record LoadResult(
             cpuAccount.OtherSeconds is { } other ? Round(other) : null,
             after?.PeakRssBytes, after?.RssBytes, after?.Threads,
             check.Received, check.Lost, check.Duplicated, check.Unasked, check.Foreign,
-            deferrals, drained, injected.Problems);
+            deferrals, drained, sinkConnections, injected.Problems);
     }
 
     /// <summary>Messages sent but neither delivered nor accounted for: the run failed.</summary>
@@ -56,7 +56,7 @@ public sealed record LoadResult(
         if (OtherCpuSeconds is { } other && EndToEndSeconds is { } wall && other / wall > 0.1)
             extra += string.Create(c, $" (DISTURBED: other processes used {other / wall:0.00} cores)");
         return string.Create(c,
-            $"{BenchOptions.FormatSize(Size)} C={Concurrency} D={Domains} M={Messages}: accepted {AcceptedPerSecond:0}/s, delivered {delivered}, " +
+            $"{(Scenario == "calibrate" ? "calibrate (no node) " : "")}{BenchOptions.FormatSize(Size)} C={Concurrency} D={Domains} M={Messages}: accepted {AcceptedPerSecond:0}/s, delivered {delivered}, " +
             $"p50 {LatencyP50Ms:0.0}ms p95 {LatencyP95Ms:0.0}ms p99 {LatencyP99Ms:0.0}ms, cpu {cpu}, peak RSS {rss}, " +
             $"lost {Lost}, dup {Duplicated}{extra}");
     }

@@ -25,18 +25,20 @@ public sealed class LoadScenario(BenchRig rig, BenchOptions options, BenchMessag
         }
 
         var baseline = rig.Sink.Messages.Count;
-        var window = CpuWindow.Start(rig.NodePid);
+        var connectionsBefore = rig.Sink.ConnectionCount;
+        var window = CpuWindow.Start(rig.NodePid, noNode: options.Calibrate);
         Log($"measuring: {options.Messages} messages of {options.Size} octets, C={options.Concurrency}, D={options.Domains}, {options.PerConnection} per connection");
         var phase = new LoadPhase(rig, options, messages, _accepted);
         using var progress = Progress(phase, baseline);
         var injected = await phase.RunAsync(options.Warmup, options.Messages, cancel);
         var deliveredAt = await WaitForSinkAsync(baseline, injected.Accepted, cancel);
         var cpu = window.Stop();
+        var sinkConnections = rig.Sink.ConnectionCount - connectionsBefore;
         var drained = await DrainAsync(options.Warmup + injected.Accepted, cancel);
 
         var check = DeliveryCheck.Of(rig.Sink.Messages, messages, _accepted);
         var deferrals = rig.CountLog("status=deferred");
-        return LoadResult.From(options, injected, deliveredAt, cpu, check, deferrals, drained);
+        return LoadResult.From(options, injected, deliveredAt, cpu, check, deferrals, drained, sinkConnections);
     }
 
     /// <summary>

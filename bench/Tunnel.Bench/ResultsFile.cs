@@ -34,7 +34,8 @@ public static class ResultsFile
                 ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
                 ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             },
-            ["node"] = options.OwnsNode ? "child process (Release build, SQLite in a temporary folder)" : "--target",
+            ["node"] = options.Calibrate ? "none (--calibrate: clients to the sink)"
+                : options.OwnsNode ? "child process (Release build, SQLite in a temporary folder)" : "--target",
             ["result"] = result,
         };
         File.WriteAllText(path, JsonSerializer.Serialize(document, Json) + "\n");
