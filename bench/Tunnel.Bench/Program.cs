@@ -1,6 +1,11 @@
 using Tunnel.Bench;
 
 // tunnel-bench: load and idle-session benchmarks of a real Tunnel node (issue 7). See bench/README.md.
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
 BenchOptions options;
 try
 {
@@ -10,11 +15,6 @@ catch (ArgumentException e)
 {
     Console.Error.WriteLine($"tunnel-bench: {e.Message}\n\n{BenchOptions.Usage}");
     return 64; // EX_USAGE
-}
-if (args.Contains("--help") || args.Contains("-h"))
-{
-    Console.WriteLine(BenchOptions.Usage);
-    return 0;
 }
 if (options.PrintConfig)
 {
