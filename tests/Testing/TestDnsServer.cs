@@ -38,8 +38,11 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
     /// <summary>Queries answered since start, over UDP and TCP (the start-up probe is not counted).</summary>
     public int QueryCount => Volatile.Read(ref _queryCount);
 
-    /// <summary>Starts on 127.0.0.1 unless another address (e.g. ::1) is given, and returns once it answers.</summary>
-    public static async Task<TestDnsServer> StartAsync(IPAddress? bind = null)
+    /// <summary>
+    /// Starts on 127.0.0.1 unless another address (e.g. ::1) is given, and returns once it answers.
+    /// Port 0 (tests) picks a free one; a fixed port is for a node configured beforehand (bench --target).
+    /// </summary>
+    public static async Task<TestDnsServer> StartAsync(IPAddress? bind = null, int port = 0)
     {
         var address = bind ?? IPAddress.Loopback;
         for (var attempt = 1; ; attempt++)
@@ -49,10 +52,10 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
             {
                 // ARSoft cannot bind port 0 and tell us the port, so we find one free for both protocols and
                 // then race anyone else for it; losing the race is a SocketException and a retry.
-                server = new TestDnsServer(new IPEndPoint(address, PortFreeForUdpAndTcp(address)));
+                server = new TestDnsServer(new IPEndPoint(address, port != 0 ? port : PortFreeForUdpAndTcp(address)));
                 server._server.Start();
             }
-            catch (SocketException) when (attempt < StartAttempts)
+            catch (SocketException) when (attempt < StartAttempts && port == 0)
             {
                 server?.Dispose();
                 continue;

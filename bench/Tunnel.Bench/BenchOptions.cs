@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Net;
+
+namespace Tunnel.Bench;
+
+/// <summary>The command line of the load generator; see <see cref="Usage"/> and bench/README.md.</summary>
+public sealed record BenchOptions
+{
+    public int Messages { get; init; } = 20_000;
+    public int Size { get; init; } = 1024;
+    public int Concurrency { get; init; } = 50;
+    public int Domains { get; init; } = 10;
+    public int PerConnection { get; init; } = 20;
+    public int Warmup { get; init; } = 1_000;
+    public int Idle { get; init; }
+    public IReadOnlyList<IPEndPoint> Targets { get; init; } = [];
+    public int? NodePid { get; init; }
+    public int SinkPort { get; init; } = 2526;
+    public int DnsPort { get; init; } = 5354;
+    public bool PrintConfig { get; init; }
+    public bool Calibrate { get; init; }
+    public string? Json { get; init; }
+    public bool Build { get; init; }
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public bool OwnsNode => Targets.Count == 0 && !Calibrate;
+
+    public const string Usage = """
+        Usage: dotnet run -c Release --project bench/Tunnel.Bench -- [options]
+
+        Load (default): M messages of S bytes over C concurrent SMTP connections (from 127.0.0.1 and
+        ::1 alternately), P messages per connection, one recipient each, spread over D domains.
+          --messages M         messages measured (default 20000)
+          --size S             message size in bytes; suffixes KiB/MiB (default 1KiB)
+          --concurrency C      concurrent client connections (default 50)
+          --domains D          recipient domains d000.bench.test … (default 10)
+          --per-connection P   messages per connection before QUIT and reconnect (default 20)
+          --warmup W           messages sent and delivered before measuring, 0 for none (default 1000)
+        Idle:
+          --idle K             open K idle SMTP sessions (after EHLO), report the node's RSS per session
+        Node:
+          (default)            start src/Node/bin/Release/net10.0/tunnel.dll as a child process with
+                               SQLite under a temporary folder; build it first (`dotnet build -c Release`)
+          --build              run `dotnet build src/Node -c Release` first
+          --target HOST:PORT   drive a running node instead (repeat for an IPv4 and an IPv6 listener);
+                               it must relay d000…d(D-1).bench.test to the sink: see --print-config
+          --node-pid PID       with --target: the node's process id, for CPU and RSS figures
+          --sink-port P        with --target: port of the sink MX on ::1 (default 2526)
+          --dns-port P         with --target: port of the bench DNS server on 127.0.0.1 (default 5354)
+          --print-config       print the HOCON a --target node needs, and exit
+          --calibrate          no node: the clients send straight to the sink MX, to show the bench's
+                               own ceiling (use --per-connection 1 to open a connection per message,
+                               as the node does)
+        Output:
+          --json FILE          results file (default bench/results/<UTC timestamp>.json)
+          --stall-timeout SEC  give up when nothing was delivered for this long (default 60)
+        """;
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new BenchOptions();
+        var targets = new List<IPEndPoint>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            options = name switch
+            {
+                "--messages" => options with { Messages = Positive(name, Value()) },
+                "--size" => options with { Size = (int)Bytes(name, Value()) },
+                "--concurrency" => options with { Concurrency = Positive(name, Value()) },
+                "--domains" => options with { Domains = Positive(name, Value()) },
+                "--per-connection" => options with { PerConnection = Positive(name, Value()) },
+                "--warmup" => options with { Warmup = NonNegative(name, Value()) },
+                "--idle" => options with { Idle = Positive(name, Value()) },
+                "--target" => Add(options, targets, Endpoint(name, Value())),
+                "--node-pid" => options with { NodePid = Positive(name, Value()) },
+                "--sink-port" => options with { SinkPort = Positive(name, Value()) },
+                "--dns-port" => options with { DnsPort = Positive(name, Value()) },
+                "--print-config" => options with { PrintConfig = true },
+                "--calibrate" => options with { Calibrate = true },
+                "--json" => options with { Json = Value() },
+                "--build" => options with { Build = true },
+                "--stall-timeout" => options with { StallTimeout = TimeSpan.FromSeconds(Positive(name, Value())) },
+                _ => throw new ArgumentException($"unknown option '{name}'"),
+            };
+        }
+        if (options.Domains > 1000) throw new ArgumentException("--domains: at most 1000");
+        if (options.Size < 512) throw new ArgumentException("--size: at least 512 bytes (the headers take about 300)");
+        // Every idle session is a socket in this process and in the node (ulimit -n each).
+        if (options.Idle > 18_000) throw new ArgumentException("--idle: at most 18000 (file descriptors)");
+        if (options.NodePid is not null && options.Targets.Count == 0) throw new ArgumentException("--node-pid goes with --target");
+        if (options.Calibrate && options.Targets.Count > 0) throw new ArgumentException("--calibrate drives the sink, not a --target");
+        return options;
+
+        static BenchOptions Add(BenchOptions options, List<IPEndPoint> targets, IPEndPoint target)
+        {
+            targets.Add(target);
+            return options with { Targets = targets.ToList() };
+        }
+    }
+
+    /// <summary>"1KiB" → 1024, "100KiB" → 102400, "2MiB", or a plain number of bytes.</summary>
+    public static long Bytes(string name, string text)
+    {
+        var (number, unit) = text.EndsWith("KiB", StringComparison.OrdinalIgnoreCase) ? (text[..^3], 1024L)
+            : text.EndsWith("MiB", StringComparison.OrdinalIgnoreCase) ? (text[..^3], 1024L * 1024)
+            : (text, 1L);
+        return long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 && n * unit <= 32 * 1024 * 1024
+            ? n * unit
+            : throw new ArgumentException($"{name}: '{text}' is not a size between 1 byte and 32MiB");
+    }
+
+    public static string FormatSize(long bytes) =>
+        bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)}MiB" : bytes % 1024 == 0 ? $"{bytes / 1024}KiB" : $"{bytes}B";
+
+    private static int Positive(string name, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n : throw new ArgumentException($"{name}: '{text}' is not a positive whole number");
+
+    private static int NonNegative(string name, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n : throw new ArgumentException($"{name}: '{text}' is not a whole number");
+
+    private static IPEndPoint Endpoint(string name, string text) =>
+        IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port != 0
+            ? endpoint : throw new ArgumentException($"{name}: '{text}' is not address:port (IPv6 as [::1]:2525)");
+}

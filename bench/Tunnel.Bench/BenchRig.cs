@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Tunnel.Node.Configuration;
+using Tunnel.Tests.Testing;
+
+namespace Tunnel.Bench;
+
+/// <summary>
+/// Everything a run talks to: the bench's DNS server (the D domains, each with an MX host whose A
+/// record is the tunnel itself and whose AAAA record is the sink, the draft's §2.2 picture), the
+/// sink MX on ::1, and the node under test, either a child process of the Release build with
+/// SQLite in a temporary folder or a node already running (--target).
+/// </summary>
+public sealed class BenchRig : IAsyncDisposable
+{
+    /// <summary>The tunnel's own IPv4 address, which every MX host publishes as its A record.</summary>
+    private const string TunnelV4 = "127.0.0.1";
+
+    private readonly string? _directory;
+
+    private BenchRig(TestDnsServer dns, SinkMx sink, NodeProcess? node, IReadOnlyList<IPEndPoint> smtp, int? pid, string? directory)
+    {
+        Dns = dns;
+        Sink = sink;
+        Node = node;
+        Smtp = smtp;
+        NodePid = pid;
+        _directory = directory;
+    }
+
+    public TestDnsServer Dns { get; }
+    public SinkMx Sink { get; }
+
+    /// <summary>The node when the bench started it; null with --target.</summary>
+    public NodeProcess? Node { get; }
+
+    /// <summary>Where clients connect: the node's IPv4 and IPv6 listeners (or the --target endpoints, or the sink itself with --calibrate).</summary>
+    public IReadOnlyList<IPEndPoint> Smtp { get; }
+
+    /// <summary>The node's process, for /proc figures; null with --target and no --node-pid.</summary>
+    public int? NodePid { get; }
+
+    public static string Domain(int index) => $"d{index:000}.bench.test";
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Tunnel.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no Tunnel.sln above {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>The node build NodeProcess runs: the same configuration as this bench (Release).</summary>
+    public static string NodeExecutable() =>
+        Path.Combine(RepositoryRoot(), "src", "Node", "bin", "Release", "net10.0", "tunnel.dll");
+
+    /// <summary>
+    /// The node's configuration, layered over cluster.hocon as an operator's file is. Everything
+    /// that makes mail durable stays at its default (SQLite with WAL and synchronous=FULL, 250 only
+    /// after the spool and every queue confirmed). Changed: where to listen and store, the relay
+    /// domains, the DNS server, the next hop's port, and a short retry schedule, so a deferral
+    /// during a run costs seconds rather than the production 5 minutes (and is counted).
+    /// </summary>
+    public static string NodeHocon(int domains, string dns, int sinkPort, string listen, string? dataPath) => $$"""
+        tunnel {
+          hostname = "tunnel.bench.test"
+          smtp.listen = [{{listen}}]
+          relay.domains = [{{string.Join(", ", Enumerable.Range(0, domains).Select(d => $"\"{Domain(d)}\""))}}]
+          own-addresses = ["{{TunnelV4}}"]
+          dns.servers = ["{{dns}}"]
+          outbound.port = {{sinkPort}}
+          queue.retry { first = 2s, max = 10s }
+        }
+        {{(dataPath is null ? "" : $"tunnel.storage.sqlite.path = {ConfigLoader.Quote(dataPath)}")}}
+        tunnel.cluster.port = 0
+        """;
+
+    public static async Task<BenchRig> StartAsync(BenchOptions options)
+    {
+        var dns = await TestDnsServer.StartAsync(IPAddress.Loopback, options.Targets.Count == 0 ? 0 : options.DnsPort);
+        var sink = SinkMx.Start(IPAddress.IPv6Loopback, options.Targets.Count == 0 ? 0 : options.SinkPort);
+        for (var d = 0; d < options.Domains; d++)
+        {
+            var mx = "mx1." + Domain(d);
+            dns.Zone.Mx(Domain(d), 10, mx).A(mx, TunnelV4).Aaaa(mx, "::1");
+        }
+        if (options.Calibrate)
+            return new BenchRig(dns, sink, null, [sink.EndPoint], null, null);
+        if (!options.OwnsNode)
+            return new BenchRig(dns, sink, null, options.Targets, options.NodePid, null);
+
+        var directory = Directory.CreateTempSubdirectory("tunnel-bench-").FullName;
+        try
+        {
+            var config = Path.Combine(directory, "node.hocon");
+            await File.WriteAllTextAsync(config, NodeHocon(options.Domains, dns.EndPoint.ToString(), sink.EndPoint.Port,
+                $"\"{TunnelV4}:0\", \"[::1]:0\"", Path.Combine(directory, "data")));
+            var node = await NodeProcess.StartAsync(config);
+            var smtp = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 }
+                .Select(f => node.SmtpEndpoints.First(e => e.AddressFamily == f)).ToList();
+            return new BenchRig(dns, sink, node, smtp, node.Id, directory);
+        }
+        catch
+        {
+            await sink.DisposeAsync();
+            await dns.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>`dotnet build src/Node -c Release`, for --build.</summary>
+    public static async Task BuildNodeAsync()
+    {
+        var project = Path.Combine(RepositoryRoot(), "src", "Node", "Tunnel.Node.csproj");
+        using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", project, "-c", "Release", "-nologo", "-v", "quiet"])
+        {
+            UseShellExecute = false,
+        })!;
+        await build.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(10));
+        if (build.ExitCode != 0) throw new InvalidOperationException($"dotnet build {project} failed ({build.ExitCode})");
+    }
+
+    /// <summary>Mail-log lines of the node so far ("removed from", "status=deferred"…); empty with --target.</summary>
+    public int CountLog(string fragment) => Node?.Output.Count(l => l.Contains(fragment, StringComparison.Ordinal)) ?? 0;
+
+    /// <summary>Stops the node with SIGTERM (its clean shutdown) and returns its exit code; null with --target.</summary>
+    public async Task<int?> StopNodeAsync() => Node is null ? null : await Node.TerminateAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Node is not null) await Node.DisposeAsync();
+        await Sink.DisposeAsync();
+        await Dns.DisposeAsync();
+        if (_directory is not null)
+        {
+            try { Directory.Delete(_directory, recursive: true); }
+            catch (IOException) { /* a temporary folder */ }
+        }
+    }
+}

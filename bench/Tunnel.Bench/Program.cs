@@ -1,0 +1,69 @@
+using Tunnel.Bench;
+
+// tunnel-bench: load and idle-session benchmarks of a real Tunnel node (issue 7). See bench/README.md.
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"tunnel-bench: {e.Message}\n\n{BenchOptions.Usage}");
+    return 64; // EX_USAGE
+}
+if (options.PrintConfig)
+{
+    Console.WriteLine(BenchRig.NodeHocon(options.Domains, $"127.0.0.1:{options.DnsPort}", options.SinkPort,
+        "\"127.0.0.1:2525\", \"[::1]:2525\"", dataPath: null));
+    return 0;
+}
+#if DEBUG
+Console.Error.WriteLine("tunnel-bench: this is a Debug build; run it with -c Release (it measures the Release node).");
+return 64;
+#else
+if (options.OwnsNode)
+{
+    if (options.Build) await BenchRig.BuildNodeAsync();
+    else if (!File.Exists(BenchRig.NodeExecutable()))
+    {
+        Console.Error.WriteLine($"tunnel-bench: {BenchRig.NodeExecutable()} is missing: run `dotnet build -c Release` first, or pass --build.");
+        return 66; // EX_NOINPUT
+    }
+}
+
+var started = DateTimeOffset.UtcNow;
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+await using var rig = await BenchRig.StartAsync(options);
+
+bool failed;
+object result;
+string summary;
+if (options.Idle > 0)
+{
+    var idle = await new IdleScenario(rig, options).RunAsync(cancel.Token);
+    (result, summary, failed) = (idle, idle.Summary(), idle.Incomplete);
+}
+else
+{
+    var messages = new BenchMessage(options.Size, options.Domains, Guid.NewGuid().ToString("N")[..12]);
+    var load = await new LoadScenario(rig, options, messages).RunAsync(cancel.Token);
+    (result, summary, failed) = (load, load.Summary(), load.Failed);
+    foreach (var problem in load.Problems.Take(5)) LoadScenario.Log($"problem: {problem}");
+}
+
+if (rig.Node is not null)
+{
+    var exit = await rig.StopNodeAsync();
+    if (exit != 0) LoadScenario.Log($"the node exited with {exit} on SIGTERM");
+}
+var file = ResultsFile.Write(options, args, result, started);
+Console.WriteLine(summary);
+LoadScenario.Log($"results: {file}");
+return failed ? 1 : 0;
+#endif
