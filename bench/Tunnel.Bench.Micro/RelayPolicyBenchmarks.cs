@@ -19,11 +19,11 @@ public class RelayPolicyBenchmarks
 
     [GlobalSetup]
     public void Setup() =>
-        _policy = new RelayPolicy(Enumerable.Range(0, Domains).Select(d => $"d{d:000}.bench.test").ToHashSet());
+        _policy = new RelayPolicy(new RelaySettings(Enumerable.Range(0, Domains).Select(d => $"d{d:000}.bench.test").ToHashSet()));
 
     [Benchmark]
-    public bool Accepts() => _policy.Accepts(Relayed, Client);
+    public RelayDecision Accepts() => _policy.Decide(Relayed, Client);
 
     [Benchmark]
-    public bool Refuses() => _policy.Accepts(Foreign, Client);
+    public RelayDecision Refuses() => _policy.Decide(Foreign, Client);
 }

@@ -59,7 +59,9 @@ public sealed class BenchRig : IAsyncDisposable
     /// that makes mail durable stays at its default (SQLite with WAL and synchronous=FULL, 250 only
     /// after the spool and every queue confirmed). Changed: where to listen and store, the relay
     /// domains, the DNS server, the next hop's port, and a short retry schedule, so a deferral
-    /// during a run costs seconds rather than the production 5 minutes (and is counted).
+    /// during a run costs seconds rather than the production 5 minutes (and is counted). The sink
+    /// sits on ::1, so loopback is not a prohibited destination here, and both families are
+    /// reachable; the early-talker greeting delay is off (it is a per-connection wait, not work).
     /// </summary>
     public static string NodeHocon(int domains, string dns, int sinkPort, string listen, string? dataPath) => $$"""
         tunnel {
@@ -69,6 +71,10 @@ public sealed class BenchRig : IAsyncDisposable
           own-addresses = ["{{TunnelV4}}"]
           dns.servers = ["{{dns}}"]
           outbound.port = {{sinkPort}}
+          outbound.families = ["ipv4", "ipv6"]
+          outbound.prohibited = []
+          outbound.nat64-prefix = ""
+          smtp.greeting-delay = 0s
           queue.retry { first = 2s, max = 10s }
         }
         {{(dataPath is null ? "" : $"tunnel.storage.sqlite.path = {ConfigLoader.Quote(dataPath)}")}}
