@@ -61,7 +61,9 @@ public sealed class BenchRig : IAsyncDisposable
     /// domains, the DNS server, the next hop's port, and a short retry schedule, so a deferral
     /// during a run costs seconds rather than the production 5 minutes (and is counted). The sink
     /// sits on ::1, so loopback is not a prohibited destination here, and both families are
-    /// reachable; the early-talker greeting delay is off (it is a per-connection wait, not work).
+    /// reachable; the early-talker greeting delay is off (it is a per-connection wait, not work),
+    /// and one client address may open as many connections as the run needs (real senders come
+    /// from many addresses).
     /// </summary>
     public static string NodeHocon(int domains, string dns, int sinkPort, string listen, string? dataPath) => $$"""
         tunnel {
@@ -75,6 +77,7 @@ public sealed class BenchRig : IAsyncDisposable
           outbound.prohibited = []
           outbound.nat64-prefix = ""
           smtp.greeting-delay = 0s
+          smtp.max-connections-per-client = 10000
           queue.retry { first = 2s, max = 10s }
         }
         {{(dataPath is null ? "" : $"tunnel.storage.sqlite.path = {ConfigLoader.Quote(dataPath)}")}}

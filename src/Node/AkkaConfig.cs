@@ -40,6 +40,7 @@ public static class AkkaConfig
                     connection-string = {{connection}}
                     provider-name = {{provider}}
                     auto-initialize = true
+                    parallelism = {{storage.Writers}}
                   }
                 }
                 snapshot-store {

@@ -10,7 +10,8 @@ namespace Tunnel.Node;
 /// connection string and linq2db provider Akka.Persistence.Sql needs for the journal and
 /// snapshots. SQLite for a single node; PostgreSQL shared by every node of a cluster.
 /// </summary>
-public sealed record NodeStorage(SpoolStore Spool, string ConnectionString, string ProviderName, string Description)
+/// <param name="Writers">Concurrent journal writers: one for SQLite (a single write lock; more only collide), the plugin's default otherwise.</param>
+public sealed record NodeStorage(SpoolStore Spool, string ConnectionString, string ProviderName, string Description, int Writers)
 {
     public static NodeStorage For(StorageSettings settings)
     {
@@ -19,12 +20,13 @@ public sealed record NodeStorage(SpoolStore Spool, string ConnectionString, stri
             var source = NpgsqlDataSource.Create(settings.PostgresConnectionString);
             var builder = new NpgsqlConnectionStringBuilder(settings.PostgresConnectionString);
             return new NodeStorage(new SpoolStore(() => source.CreateConnection()), settings.PostgresConnectionString,
-                "PostgreSQL.15", $"postgresql at {builder.Host}:{builder.Port}/{builder.Database}");
+                "PostgreSQL.15", $"postgresql at {builder.Host}:{builder.Port}/{builder.Database}", Writers: 3);
         }
         Directory.CreateDirectory(Path.GetDirectoryName(settings.SqliteFile)!);
         // Default Timeout: how long a writer waits for SQLite's single write lock (seconds).
-        var connection = $"Data Source={settings.SqliteFile};Pooling=True;Default Timeout=30";
-        return new NodeStorage(new SpoolStore(() => new SqliteConnection(connection)), connection, "SQLite.MS",
-            $"sqlite at {settings.SqliteFile}");
+        var journal = $"Data Source={settings.SqliteFile};Pooling=True;Default Timeout=30";
+        var spool = $"Data Source={settings.SqliteSpoolFile};Pooling=True;Default Timeout=30";
+        return new NodeStorage(new SpoolStore(() => new SqliteConnection(spool)), journal, "SQLite.MS",
+            $"sqlite at {settings.SqliteFile} (journal) and {settings.SqliteSpoolFile} (spool)", Writers: 1);
     }
 }

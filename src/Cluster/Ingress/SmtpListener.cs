@@ -29,7 +29,7 @@ public sealed class SmtpListener : ReceiveActor
     private long _sessions;
 
     public static Props Props(IReadOnlyList<Socket> listeners, IngressServices services) =>
-        Akka.Actor.Props.Create(() => new SmtpListener(listeners, services));
+        Akka.Actor.Props.Create<SmtpListener>(listeners, services);
 
     public SmtpListener(IReadOnlyList<Socket> listeners, IngressServices services)
     {

@@ -34,7 +34,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(Socket socket, IngressServices services) =>
-        Akka.Actor.Props.Create(() => new SmtpSession(socket, services));
+        Akka.Actor.Props.Create<SmtpSession>(socket, services);
 
     public SmtpSession(Socket socket, IngressServices services)
     {

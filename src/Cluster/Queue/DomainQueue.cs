@@ -44,7 +44,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private int _eventsSinceSnapshot;
 
     public static Props Props(string domain, QueueServices services) =>
-        Akka.Actor.Props.Create(() => new DomainQueue(domain, services));
+        Akka.Actor.Props.Create<DomainQueue>(domain, services);
 
     public DomainQueue(string domain, QueueServices services)
     {
@@ -278,7 +278,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private void StartChild(QueuedMessageState message)
     {
         if (_children.ContainsKey(message.Id)) return;
-        var child = Context.ActorOf(Akka.Actor.Props.Create(() => new QueuedMessage(_domain, message.Id, message.NextAttemptAt, _services)),
+        var child = Context.ActorOf(Akka.Actor.Props.Create<QueuedMessage>(_domain, message.Id, message.NextAttemptAt, _services),
             message.Id.Value);
         _children[message.Id] = child;
     }

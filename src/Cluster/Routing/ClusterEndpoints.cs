@@ -16,7 +16,7 @@ public sealed class ClusterEndpoints : ReceiveActor
     private static readonly GSetKey<string> Key = new("tunnel-smtp-endpoints");
 
     public static Props Props(IReadOnlyList<IPEndPoint> mine, OwnAddresses own) =>
-        Akka.Actor.Props.Create(() => new ClusterEndpoints(mine, own));
+        Akka.Actor.Props.Create<ClusterEndpoints>(mine, own);
 
     public ClusterEndpoints(IReadOnlyList<IPEndPoint> mine, OwnAddresses own)
     {

@@ -10,10 +10,15 @@ namespace Tunnel.Cluster.Spool;
 /// reference row; a domain releases its reference when all its recipients are final, and the
 /// body goes with the last reference. Releasing is idempotent, so a DomainQueue that crashed
 /// after releasing can safely release again on recovery; a counter would not be.
+/// Writes are grouped: <see cref="SpoolWriter"/> commits whatever is waiting in one transaction
+/// (one fsync for many messages), and it is the only writer, so writers never collide on SQLite's
+/// single write lock. Reads run beside it on their own connections.
 /// Owns: the spool tables. Does not own: deciding when a message is final (Queue/).
 /// </summary>
 public sealed class SpoolStore(Func<DbConnection> connect)
 {
+    private readonly SpoolWriter _writer = new(connect);
+
     /// <summary>Creates the tables if missing (first start) and sets SQLite to WAL.</summary>
     public async Task InitialiseAsync(CancellationToken cancel)
     {
@@ -45,33 +50,11 @@ public sealed class SpoolStore(Func<DbConnection> connect)
     }
 
     /// <summary>
-    /// Stores the body and one reference per destination domain in one transaction. Storing the
-    /// same id again changes nothing (a resubmitted DSN, a retried submission).
+    /// Stores the body and one reference per destination domain, durably. Storing the same id
+    /// again changes nothing (a resubmitted DSN, a retried submission).
     /// </summary>
-    public async Task StoreAsync(MessageId id, ReadOnlyMemory<byte> body, IEnumerable<string> domains, DateTimeOffset at, CancellationToken cancel)
-    {
-        await using var connection = await OpenAsync(cancel);
-        await using var transaction = await connection.BeginTransactionAsync(cancel);
-        await using (var insert = Command(connection, transaction,
-                         "INSERT INTO tunnel_spool (message_id, body, created_at) VALUES (@id, @body, @at) ON CONFLICT DO NOTHING"))
-        {
-            Add(insert, "@id", id.Value);
-            // The provider copies the bytes into its parameter; an array that is exactly the body
-            // avoids a second copy.
-            Add(insert, "@body", body.Length == 0 ? [] : body.ToArray());
-            Add(insert, "@at", at.ToUnixTimeMilliseconds());
-            await insert.ExecuteNonQueryAsync(cancel);
-        }
-        foreach (var domain in domains)
-        {
-            await using var reference = Command(connection, transaction,
-                "INSERT INTO tunnel_spool_ref (message_id, domain) VALUES (@id, @domain) ON CONFLICT DO NOTHING");
-            Add(reference, "@id", id.Value);
-            Add(reference, "@domain", domain);
-            await reference.ExecuteNonQueryAsync(cancel);
-        }
-        await transaction.CommitAsync(cancel);
-    }
+    public Task StoreAsync(MessageId id, ReadOnlyMemory<byte> body, IEnumerable<string> domains, DateTimeOffset at, CancellationToken cancel) =>
+        _writer.WriteAsync(new SpoolWrite.Store(id, body, domains.ToList(), at), cancel);
 
     /// <summary>The stored body, or null when it is gone.</summary>
     public async Task<byte[]?> ReadAsync(MessageId id, CancellationToken cancel)
@@ -83,41 +66,12 @@ public sealed class SpoolStore(Func<DbConnection> connect)
     }
 
     /// <summary>Drops <paramref name="domain"/>'s reference and the body once nobody references it.</summary>
-    public async Task ReleaseAsync(MessageId id, string domain, CancellationToken cancel)
-    {
-        await using var connection = await OpenAsync(cancel);
-        await using var transaction = await connection.BeginTransactionAsync(cancel);
-        await using (var release = Command(connection, transaction,
-                         "DELETE FROM tunnel_spool_ref WHERE message_id = @id AND domain = @domain"))
-        {
-            Add(release, "@id", id.Value);
-            Add(release, "@domain", domain);
-            await release.ExecuteNonQueryAsync(cancel);
-        }
-        await using (var drop = Command(connection, transaction, """
-                         DELETE FROM tunnel_spool WHERE message_id = @id
-                           AND NOT EXISTS (SELECT 1 FROM tunnel_spool_ref WHERE message_id = @id)
-                         """))
-        {
-            Add(drop, "@id", id.Value);
-            await drop.ExecuteNonQueryAsync(cancel);
-        }
-        await transaction.CommitAsync(cancel);
-    }
+    public Task ReleaseAsync(MessageId id, string domain, CancellationToken cancel) =>
+        _writer.WriteAsync(new SpoolWrite.Release(id, domain), cancel);
 
     /// <summary>Removes the body and every reference: ingress withdrawing a message it never confirmed.</summary>
-    public async Task DeleteAsync(MessageId id, CancellationToken cancel)
-    {
-        await using var connection = await OpenAsync(cancel);
-        await using var transaction = await connection.BeginTransactionAsync(cancel);
-        foreach (var table in new[] { "tunnel_spool_ref", "tunnel_spool" })
-        {
-            await using var delete = Command(connection, transaction, $"DELETE FROM {table} WHERE message_id = @id");
-            Add(delete, "@id", id.Value);
-            await delete.ExecuteNonQueryAsync(cancel);
-        }
-        await transaction.CommitAsync(cancel);
-    }
+    public Task DeleteAsync(MessageId id, CancellationToken cancel) =>
+        _writer.WriteAsync(new SpoolWrite.Delete(id), cancel);
 
     /// <summary>How many bodies are stored (for tests and the operator's queue view).</summary>
     public async Task<long> CountAsync(CancellationToken cancel)
@@ -127,14 +81,14 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         return Convert.ToInt64(await count.ExecuteScalarAsync(cancel));
     }
 
-    private async Task<DbConnection> OpenAsync(CancellationToken cancel)
+    internal async Task<DbConnection> OpenAsync(CancellationToken cancel)
     {
         var connection = connect();
         await connection.OpenAsync(cancel);
         return connection;
     }
 
-    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    internal static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -148,7 +102,7 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         await command.ExecuteNonQueryAsync(cancel);
     }
 
-    private static void Add(DbCommand command, string name, object value)
+    internal static void Add(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;

@@ -13,7 +13,14 @@ public sealed record StorageSettings(string Provider, string SqlitePath, string 
     public const string Sqlite = "sqlite";
     public const string Postgres = "postgresql";
 
+    /// <summary>The journal and snapshots.</summary>
     public string SqliteFile => Path.GetFullPath(Path.Combine(SqlitePath, "tunnel.db"));
+
+    /// <summary>
+    /// The spool, beside the journal: SQLite has one writer per file, and the journal's writer
+    /// and the spool's would otherwise wait for each other on every message.
+    /// </summary>
+    public string SqliteSpoolFile => Path.GetFullPath(Path.Combine(SqlitePath, "spool.db"));
 }
 
 /// <summary>This node's cluster (remoting) address and whom to join, from <c>tunnel.cluster</c>.</summary>
