@@ -52,6 +52,8 @@ public static class AkkaConfig
                   }
                 }
               }
+              # The drain of SMTP sessions runs in service-unbind; give it its time and a little more.
+              coordinated-shutdown.phases.service-unbind.timeout = {{(int)settings.Ingress.Drain.TotalSeconds + 5}}s
               cluster.sharding {
                 remember-entities = on
                 remember-entities-store = eventsourced

@@ -75,11 +75,14 @@ public sealed class TunnelNode : IAsyncDisposable
             var ingress = IngressWiring(settings, spool, sharding, mailLog, resolver, routing);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
 
-            // Shutdown (Ctrl-C, SIGTERM): first stop taking new connections.
-            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-smtp", () =>
+            // Shutdown (Ctrl-C, SIGTERM, tunnel cluster leave): refuse new SMTP connections with
+            // 421 4.3.2 and let the sessions finish their transactions, then (later phases) leave
+            // the cluster, which hands this node's shards to the others.
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "drain-smtp", async () =>
             {
-                listener.Tell(new SmtpListener.StopAccepting());
-                return Task.FromResult(Done.Instance);
+                try { await listener.Ask<SmtpListener.Drained>(new SmtpListener.StopAccepting(), settings.Ingress.Drain); }
+                catch (AskTimeoutException) { system.Log.Warning("SMTP sessions still open after {0}; closing them", settings.Ingress.Drain); }
+                return Done.Instance;
             });
 
             LogStartup(system, settings, bound, routing, storage);

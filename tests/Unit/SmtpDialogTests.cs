@@ -390,6 +390,21 @@ public sealed class SmtpDialogTests
         Assert.Null(dialog.Envelope);
     }
 
+    [Fact]
+    public void A_full_node_puts_MAIL_off_and_takes_it_again_when_it_has_room()
+    {
+        var dialog = new SmtpDialog(Options, Relay, IPAddress.Loopback);
+        dialog.Handle(SmtpCommandParser.Parse("EHLO c.example"));
+
+        dialog.Overloaded = true;
+        var refused = dialog.Handle(SmtpCommandParser.Parse("MAIL FROM:<a@sender.example>")).Reply!;
+        Assert.Equal((451, "4.3.1"), (refused.Code, refused.Enhanced));
+        Assert.False(dialog.InTransaction);
+
+        dialog.Overloaded = false;
+        Assert.Equal(250, dialog.Handle(SmtpCommandParser.Parse("MAIL FROM:<a@sender.example>")).Reply!.Code);
+    }
+
     private static SmtpDialog Ready(string mail = "MAIL FROM:<a@sender.example>")
     {
         var dialog = new SmtpDialog(Options, Relay, IPAddress.Loopback);

@@ -9,12 +9,20 @@ namespace Tunnel.Cluster.Ingress;
 /// <param name="Limits">Sizes, counts and timeouts of one session.</param>
 /// <param name="Relay">Whom and what we relay for.</param>
 /// <param name="Certificate">Server certificate with its private key for STARTTLS (RFC 3207); null: STARTTLS is not offered.</param>
+/// <param name="MaxPendingMessages">Transactions (MAIL to the reply after the data) the node holds at once; beyond it new MAIL
+/// gets 451 4.3.1 and new connections 421 4.3.2, so memory stays bounded (<c>tunnel.smtp.max-pending-messages</c>).</param>
+/// <param name="DrainTimeout">On shutdown, how long sessions may take to finish their transaction (<c>tunnel.smtp.drain-timeout</c>).</param>
 public sealed record IngressSettings(
     string Hostname,
     IReadOnlyList<IPEndPoint> Listen,
     SessionLimits Limits,
     RelaySettings Relay,
-    X509Certificate2? Certificate = null);
+    X509Certificate2? Certificate = null,
+    int MaxPendingMessages = 500,
+    TimeSpan? DrainTimeout = null)
+{
+    public TimeSpan Drain => DrainTimeout ?? TimeSpan.FromSeconds(30);
+}
 
 /// <summary>Per-session and per-node limits; every one has its key in <c>tunnel.smtp</c>.</summary>
 /// <param name="MaxMessageSize">Octets of message content; advertised in EHLO SIZE.</param>

@@ -11,12 +11,17 @@ namespace Tunnel.Cluster.Ingress;
 /// per connection, within the connection limits (<see cref="ConnectionLimiter"/>): a connection
 /// over a limit gets 421 4.7.0 and is closed without a session. The sockets are bound before the
 /// actor starts (<see cref="Bind"/>), so a port in use stops the node at start-up with a clear
-/// message instead of a restarting actor.
+/// message instead of a restarting actor. On shutdown it drains: new connections get 421 4.3.2,
+/// sessions finish the transaction they are in and close, and the shutdown waits for them
+/// (bounded by <c>tunnel.smtp.drain-timeout</c>). While the node holds as much pending mail as it
+/// may (<see cref="IngressLoad"/>), new connections get 421 4.3.2 too.
 /// </summary>
 public sealed class SmtpListener : ReceiveActor
 {
-    /// <summary>Stop accepting new connections (graceful shutdown); sessions in progress go on.</summary>
+    /// <summary>Graceful shutdown: refuse new connections, let sessions finish; answered with <see cref="Drained"/> when none is left.</summary>
     public sealed record StopAccepting;
+
+    public sealed record Drained;
 
     private sealed record Accepted(Socket Listener, Socket Connection);
     private sealed record AcceptFailed(Socket Listener, string Reason);
@@ -26,6 +31,8 @@ public sealed class SmtpListener : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ConnectionLimiter _limiter;
     private readonly Dictionary<IActorRef, IPAddress> _clients = [];
+    private readonly List<IActorRef> _waitingForDrain = [];
+    private bool _draining;
     private long _sessions;
 
     public static Props Props(IReadOnlyList<Socket> listeners, IngressServices services) =>
@@ -45,6 +52,7 @@ public sealed class SmtpListener : ReceiveActor
         Receive<Terminated>(ended =>
         {
             if (_clients.Remove(ended.ActorRef, out var client)) _limiter.Release(client);
+            if (_draining && _clients.Count == 0) ReportDrained();
         });
         Receive<AcceptFailed>(failed =>
         {
@@ -53,7 +61,13 @@ public sealed class SmtpListener : ReceiveActor
             _log.Warning("Accept on {0} failed: {1}", failed.Listener.LocalEndPoint, failed.Reason);
             AcceptNext(failed.Listener);
         });
-        Receive<StopAccepting>(_ => CloseListeners());
+        Receive<StopAccepting>(_ =>
+        {
+            _draining = true;
+            _waitingForDrain.Add(Sender);
+            foreach (var session in _clients.Keys) session.Tell(new SmtpSession.Drain());
+            if (_clients.Count == 0) ReportDrained();
+        });
     }
 
     /// <summary>
@@ -113,6 +127,13 @@ public sealed class SmtpListener : ReceiveActor
         IPAddress client;
         try { client = ((IPEndPoint)connection.RemoteEndPoint!).Address; }
         catch (SocketException) { connection.Dispose(); return; } // reset before we looked
+        if (_draining || _services.Load.Overloaded)
+        {
+            var busy = _draining ? SmtpReplies.ShuttingDown(_services.Settings.Hostname) : SmtpReplies.Busy(_services.Settings.Hostname);
+            _services.MailLog.Refused(client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client, busy.ToString());
+            _ = RefuseAsync(connection, busy);
+            return;
+        }
         var admission = _limiter.TryAdmit(client);
         if (admission != Admission.Admitted)
         {
@@ -153,6 +174,12 @@ public sealed class SmtpListener : ReceiveActor
         listener.AcceptAsync().PipeTo(Self,
             success: connection => new Accepted(listener, connection),
             failure: e => new AcceptFailed(listener, e.Message));
+    }
+
+    private void ReportDrained()
+    {
+        foreach (var waiting in _waitingForDrain) waiting.Tell(new Drained());
+        _waitingForDrain.Clear();
     }
 
     private void CloseListeners()

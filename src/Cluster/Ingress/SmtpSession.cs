@@ -16,6 +16,9 @@ namespace Tunnel.Cluster.Ingress;
 /// </summary>
 public sealed class SmtpSession : ReceiveActor, IWithTimers
 {
+    /// <summary>The node is shutting down: finish the transaction in progress, then close with 421 4.3.2.</summary>
+    public sealed record Drain;
+
     private sealed record GreetingDue;
     private sealed record ReadCompleted(int Count);
     private sealed record ReadFailed(string Reason);
@@ -30,6 +33,8 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     private readonly byte[] _readBuffer = new byte[ReadSize];
     private Stream _stream;
     private bool _greeted;
+    private bool _draining;
+    private bool _counted; // this session's transaction is counted in the node's IngressLoad
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -48,6 +53,15 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
             messageRefused: reply => services.MailLog.Refused(_client, reply.ToString()));
 
         ReceiveAsync<GreetingDue>(_ => GreetAsync());
+        ReceiveAsync<Drain>(_ =>
+        {
+            _draining = true;
+            // Mid-transaction the message is finished first (RunAsync closes after its reply);
+            // otherwise there is nothing to lose by saying goodbye now.
+            if (_conversation.InTransaction) return Task.CompletedTask;
+            _conversation.ShuttingDown();
+            return CloseAsync();
+        });
         ReceiveAsync<ReadCompleted>(OnReadAsync);
         Receive<ReadFailed>(_ => Context.Stop(Self));
         ReceiveAsync<ReceiveTimeout>(_ =>
@@ -66,7 +80,20 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
         Read();
     }
 
-    protected override void PostStop() => _stream.Dispose();
+    protected override void PostStop()
+    {
+        CountTransaction(false);
+        _stream.Dispose();
+    }
+
+    /// <summary>Keeps the node's <see cref="IngressLoad"/> in step with this session's transaction.</summary>
+    private void CountTransaction(bool inTransaction)
+    {
+        if (inTransaction == _counted) return;
+        _counted = inTransaction;
+        if (inTransaction) _services.Load.Entered();
+        else _services.Load.Left();
+    }
 
     private async Task GreetAsync()
     {
@@ -103,8 +130,15 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     {
         while (true)
         {
+            _conversation.Overloaded = _services.Load.Overloaded;
             var need = _conversation.Process(_input.Unread, out var consumed);
             _input.Consume(consumed);
+            CountTransaction(_conversation.InTransaction);
+            if (_draining && !_conversation.InTransaction && need != ConversationNeed.Close)
+            {
+                _conversation.ShuttingDown(); // the transaction that held the drain is done
+                need = ConversationNeed.Close;
+            }
             switch (need)
             {
                 case ConversationNeed.Input:
@@ -116,6 +150,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
                     var message = _conversation.Message!;
                     _conversation.Committed(await _services.Intake.CommitAsync(new IncomingMessage(_client, message.ClientName,
                         message.Protocol, message.Envelope, message.Recipients, message.Content)));
+                    CountTransaction(_conversation.InTransaction);
                     break;
                 case ConversationNeed.VerifyDomain:
                     var verifier = _services.Verifier ?? throw new InvalidOperationException("verify-mx is off but a domain needs verifying");

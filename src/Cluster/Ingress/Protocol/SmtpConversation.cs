@@ -68,6 +68,12 @@ public sealed class SmtpConversation
     }
 
     public bool Closing { get; private set; }
+
+    /// <summary>Between an accepted MAIL and the reply to its data (or RSET): a message is being received or stored.</summary>
+    public bool InTransaction => _dialog.InTransaction;
+
+    /// <summary>The node is full: the next MAIL gets 451 4.3.1 (see <see cref="SmtpDialog.Overloaded"/>).</summary>
+    public bool Overloaded { set => _dialog.Overloaded = value; }
     public ConversationPhase Phase => _data is not null || _inChunk ? ConversationPhase.Data : ConversationPhase.Command;
     public string? PendingDomain { get; private set; }
     /// <summary>Set while <see cref="ConversationNeed.Commit"/> is pending.</summary>

@@ -45,6 +45,9 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
     /// <summary>The session runs over TLS (STARTTLS done).</summary>
     public bool Tls { get; private set; }
     public bool InTransaction { get; private set; }
+
+    /// <summary>Set by the host when the node holds as much pending mail as it may: MAIL is then put off (451 4.3.1).</summary>
+    public bool Overloaded { get; set; }
     /// <summary>The transaction's envelope, set by MAIL; null outside a transaction.</summary>
     public Envelope? Envelope { get; private set; }
     public IReadOnlyList<Recipient> Recipients => _recipients;
@@ -134,6 +137,7 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
     {
         if (ClientName is null) return new(SmtpReplies.NeedHelo);
         if (InTransaction) return new(SmtpReplies.NestedMail);
+        if (Overloaded) return new(SmtpReplies.Overloaded);
         // Parameters belong to extensions, which only EHLO announced (RFC 5321 §4.1.1.1).
         if (mail.UsesExtensions && !Extended) return new(SmtpReplies.ParametersNeedEhlo);
         // RFC 6531 §3.4: a non-ASCII address needs the SMTPUTF8 parameter.
