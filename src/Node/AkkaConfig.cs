@@ -16,11 +16,16 @@ public static class AkkaConfig
 {
     public const string SystemName = "tunnel";
 
+    /// <summary>An IPv6 literal goes in brackets in an actor address; a name or IPv4 address as it is.</summary>
+    private static string HostPart(string host) =>
+        System.Net.IPAddress.TryParse(host, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"[{host}]" : host;
+
     public static Config For(TunnelSettings settings, NodeStorage storage, Config userConfig)
     {
         var connection = ConfigLoader.Quote(storage.ConnectionString);
         var provider = ConfigLoader.Quote(storage.ProviderName);
-        var seeds = string.Join(", ", settings.Cluster.Seeds.Select(s => ConfigLoader.Quote($"akka.tcp://{SystemName}@{s.Host}:{s.Port}")));
+        var seeds = string.Join(", ", settings.Cluster.Seeds.Select(s => ConfigLoader.Quote($"akka.tcp://{SystemName}@{HostPart(s.Host)}:{s.Port}")));
         var generated = $$"""
             akka {
               actor {

@@ -17,6 +17,7 @@ public static class ConfigLoader
         ["TUNNEL_HOSTNAME"] = "tunnel.hostname",
         ["TUNNEL_DATA"] = "tunnel.storage.sqlite.path",
         ["TUNNEL_POSTGRES"] = "tunnel.storage.postgresql.connection-string",
+        ["TUNNEL_CLUSTER_HOSTNAME"] = "tunnel.cluster.hostname",
     };
 
     public static string DefaultText()
