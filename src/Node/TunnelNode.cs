@@ -66,11 +66,12 @@ public sealed class TunnelNode : IAsyncDisposable
             var queueServices = new QueueServices(settings.Queue, spool,
                 new Courier(spool, resolver, routing, new SmtpSender(settings.Outbound)),
                 new Bouncer(spool, submission, settings.Queue), mailLog);
-            await sharding.StartAsync(
+            var queues = await sharding.StartAsync(
                 DomainQueueExtractor.TypeName,
                 domain => DomainQueue.Props(domain, queueServices),
                 ClusterShardingSettings.Create(system),
                 new DomainQueueExtractor(settings.Queue.Shards));
+            await WaitForShardCoordinatorAsync(system, queues, cancel);
 
             var ingress = IngressWiring(settings, spool, sharding, mailLog, resolver, routing);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
@@ -131,6 +132,28 @@ public sealed class TunnelNode : IAsyncDisposable
         system.Log.Info("Joining cluster as {0} (seeds: {1})", cluster.SelfAddress,
             settings.Cluster.Seeds.Count == 0 ? "none, a cluster of its own" : string.Join(", ", settings.Cluster.Seeds.Select(s => $"{s.Host}:{s.Port}")));
         await up.Task.WaitAsync(TimeSpan.FromMinutes(2), cancel);
+    }
+
+    /// <summary>
+    /// SMTP opens only once the shard coordinator answers (it recovers its state from the
+    /// journal first): before that, a message's domain queue could not be placed and its
+    /// client would get 451. A node that cannot reach a coordinator does not claim to be ready.
+    /// </summary>
+    private static async Task WaitForShardCoordinatorAsync(ActorSystem system, IActorRef queues, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                await queues.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10), cancel);
+                return;
+            }
+            catch (AskTimeoutException) when (DateTime.UtcNow < deadline)
+            {
+                system.Log.Info("Waiting for the shard coordinator before opening SMTP");
+            }
+        }
     }
 
     private static void LogStartup(ActorSystem system, TunnelSettings settings, IReadOnlyList<IPEndPoint> bound, RoutingPolicy routing,

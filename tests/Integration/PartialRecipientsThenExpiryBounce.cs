@@ -22,8 +22,10 @@ public sealed class PartialRecipientsThenExpiryBounce
         var delivered = Assert.Single(await world.ExampleCom.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30)));
         Assert.Equal(["ok@example.com"], delivered.Recipients);
         await world.WaitForLogAsync(l => l.Contains($"{id}: to=<permfail@example.com>") && l.Contains("dsn=5.1.1, status=failed"), "the permanent failure");
-        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<tempfail@example.com>") && l.Contains("dsn=4.2.0, status=deferred"), "the deferral");
-        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<tempfail@example.com>") && l.Contains("dsn=4.4.7, status=failed"), "the expiry", seconds: 60);
+        // (Whether a 4.2.0 deferral is logged before the 4-second lifetime ends depends on the
+        // machine's load; the expiry keeps the reply as its last error either way.)
+        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<tempfail@example.com>") && l.Contains("dsn=4.4.7, status=failed")
+                                         && l.Contains("last error: 451 4.2.0"), "the expiry", seconds: 60);
 
         var (envelope, dsn) = await world.WaitForDsnAsync();
         Assert.Null(envelope.Sender); // from <>
