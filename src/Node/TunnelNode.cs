@@ -63,8 +63,14 @@ public sealed class TunnelNode : IAsyncDisposable
                 OwnAddresses.Concrete(bound, OwnAddresses.LocalInterfaceAddresses().ToList()).ToList(), routing.Own), "cluster-endpoints");
             var sharding = ClusterSharding.Get(system);
             var submission = new Submission(spool, () => sharding.ShardRegion(DomainQueueExtractor.TypeName), settings.Queue.EnqueueTimeout);
+            var sender = new SmtpSender(settings.Outbound);
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseActorSystemTerminate, "close-smtp-connections", () =>
+            {
+                sender.Dispose(); // QUIT to the servers whose connections we kept
+                return Task.FromResult(Done.Instance);
+            });
             var queueServices = new QueueServices(settings.Queue, spool,
-                new Courier(spool, resolver, routing, new SmtpSender(settings.Outbound)),
+                new Courier(spool, resolver, routing, sender),
                 new Bouncer(spool, submission, settings.Queue), mailLog);
             var queues = await sharding.StartAsync(
                 DomainQueueExtractor.TypeName,

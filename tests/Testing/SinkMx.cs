@@ -67,6 +67,9 @@ public sealed class SinkMx : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>What the sink does with a connection after each message (as a server whose idle timeout is shorter than the client's cache).</summary>
+    public SinkHangUp HangUp { get; set; } = SinkHangUp.Never;
+
     public IReadOnlyList<ReceivedMail> Messages
     {
         get { lock (_gate) return _messages.ToArray(); }
@@ -173,7 +176,7 @@ public sealed class SinkMx : IAsyncDisposable
     {
         try
         {
-            await new SinkMxSession(socket, client, Deliver, _stop.Token).RunAsync();
+            await new SinkMxSession(socket, client, Deliver, HangUp, _stop.Token).RunAsync();
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
                                       or SocketException or InvalidDataException)
@@ -213,4 +216,15 @@ public sealed class SinkMx : IAsyncDisposable
 
     // Continuations run asynchronously so a waiter never runs inside the session that delivered.
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>How a <see cref="SinkMx"/> ends a connection after a message.</summary>
+public enum SinkHangUp
+{
+    /// <summary>Keeps it open for the next transaction.</summary>
+    Never,
+    /// <summary>Closes it without a word.</summary>
+    Silently,
+    /// <summary>Says <c>421</c> unasked, then closes it (RFC 5321 §3.8).</summary>
+    With421,
 }

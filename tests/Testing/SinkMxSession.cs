@@ -8,7 +8,7 @@ namespace Tunnel.Tests.Testing;
 /// One SMTP conversation of a <see cref="SinkMx"/>: enough of RFC 5321 to act as a next-hop MX,
 /// with per-recipient failures chosen by the recipient's local part (see <see cref="SinkMx"/>).
 /// </summary>
-internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<ReceivedMail> deliver, CancellationToken stop)
+internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<ReceivedMail> deliver, SinkHangUp hangUp, CancellationToken stop)
 {
     private const string HostName = "sink.test";
     private const int MaxLineLength = 64 * 1024;
@@ -159,7 +159,16 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
         deliver(new ReceivedMail(_sender, _recipients.ToArray(), data.ToArray(), _mailFromLine, client));
         ResetTransaction();
         await ReplyAsync("250 2.0.0 Ok");
-        return true;
+        switch (hangUp)
+        {
+            case SinkHangUp.Silently:
+                return false;
+            case SinkHangUp.With421:
+                await ReplyAsync("421 4.4.2 sink.test idle timeout, closing");
+                return false;
+            default:
+                return true;
+        }
     }
 
     private void ResetTransaction()

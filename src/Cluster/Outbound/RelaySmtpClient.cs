@@ -21,7 +21,18 @@ internal sealed class RelaySmtpClient : SmtpClient
         typeof(SmtpClient).GetProperty("Stream", BindingFlags.Instance | BindingFlags.NonPublic)
         ?? throw new InvalidOperationException("MailKit.SmtpClient.Stream not found: MailKit changed, see RelaySmtpClient");
 
-    public Task<SmtpResponse> CommandAsync(string command, CancellationToken cancel) => SendCommandAsync(command, cancel);
+    public async Task<SmtpResponse> CommandAsync(string command, CancellationToken cancel)
+    {
+        var reply = await SendCommandAsync(command, cancel);
+        if ((int)reply.StatusCode == 421) Closing = true;
+        return reply;
+    }
+
+    /// <summary>The server said 421 (RFC 5321 §3.8): it is closing this connection, which must not be reused.</summary>
+    public bool Closing { get; private set; }
+
+    /// <summary>Transactions this connection has carried (for the connection cache's reuse limit).</summary>
+    public int Transactions { get; set; }
 
     /// <summary>The connection as MailKit writes it: bytes written here go out verbatim, in order with commands.</summary>
     public Stream Connection =>

@@ -14,22 +14,42 @@ namespace Tunnel.Cluster.Outbound;
 /// <summary>Outbound identity and limits, from configuration.</summary>
 /// <param name="SourceIpv4">Local address for IPv4 connections (<c>tunnel.outbound.source-ipv4</c>); null: the system chooses.</param>
 /// <param name="SourceIpv6">Local address for IPv6 connections (<c>tunnel.outbound.source-ipv6</c>).</param>
+/// <param name="ConnectionCacheTime">How long an open connection waits for the next message to the same server; zero: no reuse.</param>
+/// <param name="ConnectionReuseLimit">Transactions one connection carries at most.</param>
 public sealed record OutboundSettings(string Hostname, int Port, TimeSpan ConnectTimeout, TimeSpan CommandTimeout,
-    IPAddress? SourceIpv4 = null, IPAddress? SourceIpv6 = null);
+    IPAddress? SourceIpv4 = null, IPAddress? SourceIpv6 = null, TimeSpan? ConnectionCacheTime = null, int ConnectionReuseLimit = 100);
 
 /// <summary>
 /// Delivers one message to one target over a socket we connect ourselves (so the address,
 /// family and source address are ours to choose), with MailKit for the session set-up and our
-/// own transaction for byte-exact data. Per-recipient replies are kept: one refused recipient
-/// does not fail the others. Owns: one SMTP connection. Does not own: which target to try next
-/// (the Courier walks the plan) or retries (Queue/).
+/// own transaction for byte-exact data; the connection is then kept for the next message to the
+/// same server (<see cref="SmtpConnectionCache"/>). Per-recipient replies are kept: one refused
+/// recipient does not fail the others. Owns: SMTP connections. Does not own: which target to try
+/// next (the Courier walks the plan) or retries (Queue/).
 /// </summary>
-public sealed class SmtpSender(OutboundSettings settings)
+public sealed class SmtpSender(OutboundSettings settings) : IDisposable
 {
+    private readonly SmtpConnectionCache _cache = new(settings.ConnectionCacheTime ?? TimeSpan.FromSeconds(2), settings.ConnectionReuseLimit);
+
     public async Task<TransactionResult> SendAsync(DeliveryTarget target, Envelope envelope, IReadOnlyList<Recipient> recipients,
         ReadOnlyMemory<byte> message, CancellationToken cancel)
     {
-        using var client = new RelaySmtpClient
+        // A cached connection first; one the server closed meanwhile fails at once and is
+        // replaced by a new one, which is not a failed attempt.
+        for (var cached = _cache.Take(target); cached is not null; cached = _cache.Take(target))
+            if (await TransactOnAsync(cached, target, envelope, recipients, message, reused: true, cancel) is { } result)
+                return result;
+
+        var opened = await OpenAsync(target, cancel);
+        if (opened.Client is null) return opened.Unusable!;
+        return (await TransactOnAsync(opened.Client, target, envelope, recipients, message, reused: false, cancel))!;
+    }
+
+    public void Dispose() => _cache.Dispose();
+
+    private async Task<(RelaySmtpClient? Client, TargetUnusable? Unusable)> OpenAsync(DeliveryTarget target, CancellationToken cancel)
+    {
+        var client = new RelaySmtpClient
         {
             LocalDomain = settings.Hostname,
             Timeout = (int)settings.CommandTimeout.TotalMilliseconds,
@@ -48,42 +68,61 @@ public sealed class SmtpSender(OutboundSettings settings)
                 try { await socket.ConnectAsync(target.EndPoint, connectTimeout.Token); }
                 catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
                 {
-                    socket.Dispose();
-                    return new TargetUnusable($"connect to {target} timed out");
+                    Discard(client, socket);
+                    return (null, new TargetUnusable($"connect to {target} timed out"));
                 }
             }
             await client.ConnectAsync(socket, target.Host, target.EndPoint.Port, SecureSocketOptions.StartTlsWhenAvailable, cancel);
+            return (client, null);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
-            return new TargetUnusable($"connect to {target}: {e.SocketErrorCode}");
+            Discard(client, socket);
+            return (null, new TargetUnusable($"connect to {target}: {e.SocketErrorCode}"));
         }
         catch (Exception e) when (e is SmtpCommandException or SmtpProtocolException or IOException or SslHandshakeException)
         {
-            socket.Dispose();
-            return new TargetUnusable($"session with {target} failed before MAIL: {e.Message}");
+            Discard(client, socket);
+            return (null, new TargetUnusable($"session with {target} failed before MAIL: {e.Message}"));
         }
+    }
 
+    private static void Discard(RelaySmtpClient client, Socket socket)
+    {
+        socket.Dispose();
+        client.Dispose();
+    }
+
+    /// <summary>One transaction on an open connection; null when a cached connection turned out closed before it began.</summary>
+    private async Task<TransactionResult?> TransactOnAsync(RelaySmtpClient client, DeliveryTarget target, Envelope envelope,
+        IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, bool reused, CancellationToken cancel)
+    {
         var offersDsn = client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
         try
         {
-            var outcomes = await TransactAsync(client, target, envelope, recipients, message, cancel);
-            try { await client.DisconnectAsync(quit: true, cancel); }
-            catch (Exception e) when (e is IOException or SmtpProtocolException or SmtpCommandException) { /* mail is done */ }
+            var outcomes = await TransactAsync(client, target, envelope, recipients, message, reused, cancel);
+            if (outcomes is null)
+            {
+                SmtpConnectionCache.Close(client);
+                return null;
+            }
+            client.Transactions++;
+            _cache.Return(target, client);
             return new TransactionCompleted(outcomes, offersDsn);
         }
         catch (Exception e) when (e is IOException or SmtpProtocolException or OperationCanceledException && !cancel.IsCancellationRequested)
         {
             // The connection broke mid-transaction: nobody but the next hop knows whether the
             // data arrived, so defer (a duplicate is better than a loss).
+            SmtpConnectionCache.Close(client);
             var detail = $"connection to {target} lost during transaction: {e.Message}";
             return new TransactionCompleted(recipients.Select(r => Outcome(r.Address, RecipientStatus.Deferred, "4.4.2", detail, target)).ToList(), offersDsn);
         }
     }
 
-    private static async Task<IReadOnlyList<RecipientOutcome>> TransactAsync(RelaySmtpClient client, DeliveryTarget target,
-        Envelope envelope, IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, CancellationToken cancel)
+    /// <returns>Every recipient's outcome, or null when a reused connection was found closed at MAIL (nothing was sent).</returns>
+    private static async Task<IReadOnlyList<RecipientOutcome>?> TransactAsync(RelaySmtpClient client, DeliveryTarget target,
+        Envelope envelope, IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, bool reused, CancellationToken cancel)
     {
         var capabilities = client.Capabilities;
         // A message that needs an extension the next hop lacks cannot be relayed unchanged.
@@ -93,7 +132,17 @@ public sealed class SmtpSender(OutboundSettings settings)
             return All(recipients, "5.6.3", $"{target.Host} does not offer 8BITMIME; converting the message would alter it (RFC 6152 §3)", target);
 
         var dsn = capabilities.HasFlag(SmtpCapabilities.Dsn);
-        var mailReply = await client.CommandAsync(MailFrom(envelope, message.Length, capabilities), cancel);
+        SmtpResponse mailReply;
+        try
+        {
+            mailReply = await client.CommandAsync(MailFrom(envelope, message.Length, capabilities), cancel);
+        }
+        catch (Exception e) when (reused && e is IOException or SmtpProtocolException)
+        {
+            return null; // the server closed the idle connection: not this message's failure
+        }
+        // A server that timed the idle connection out may still say so (421) before closing.
+        if (reused && (int)mailReply.StatusCode == 421) return null;
         if (!IsPositive(mailReply))
             return recipients.Select(r => FromReply(r.Address, mailReply, target)).ToList();
 

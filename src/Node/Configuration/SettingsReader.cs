@@ -77,7 +77,9 @@ public sealed class SettingsReader
             Duration("tunnel.outbound.connect-timeout"),
             Duration("tunnel.outbound.command-timeout"),
             OptionalAddress("tunnel.outbound.source-ipv4", System.Net.Sockets.AddressFamily.InterNetwork),
-            OptionalAddress("tunnel.outbound.source-ipv6", System.Net.Sockets.AddressFamily.InterNetworkV6));
+            OptionalAddress("tunnel.outbound.source-ipv6", System.Net.Sockets.AddressFamily.InterNetworkV6),
+            ZeroOrDuration("tunnel.outbound.connection-cache-time"),
+            Int("tunnel.outbound.connection-reuse-limit", min: 1));
 
         var first = Duration("tunnel.queue.retry.first");
         var max = Duration("tunnel.queue.retry.max");
@@ -175,6 +177,19 @@ public sealed class SettingsReader
             return Math.Clamp(value, 0, max);
         }
         catch (Exception) { Problem(key, $"'{_config.GetString(key)}' is not a number"); return 0; }
+    }
+
+    /// <summary>A duration that may be zero (a feature switched off).</summary>
+    private TimeSpan ZeroOrDuration(string key)
+    {
+        if (!Has(key)) return TimeSpan.Zero;
+        try
+        {
+            var value = _config.GetTimeSpan(key, allowInfinite: false);
+            if (value < TimeSpan.Zero) Problem(key, "must not be negative");
+            return value;
+        }
+        catch (Exception) { Problem(key, $"'{_config.GetString(key)}' is not a duration (e.g. 2s, 0s)"); return TimeSpan.Zero; }
     }
 
     /// <summary>A duration, or "off".</summary>
