@@ -77,7 +77,10 @@ public sealed class BenchRig : IAsyncDisposable
           outbound.prohibited = []
           outbound.nat64-prefix = ""
           smtp.greeting-delay = 0s
-          smtp.max-connections-per-client = 10000
+          # --idle opens up to 18,000 sessions from one address; the defaults (1000 in all,
+          # 20 per client) protect a production node from exactly that.
+          smtp.max-connections = 20000
+          smtp.max-connections-per-client = 20000
           queue.retry { first = 2s, max = 10s }
         }
         {{(dataPath is null ? "" : $"tunnel.storage.sqlite.path = {ConfigLoader.Quote(dataPath)}")}}

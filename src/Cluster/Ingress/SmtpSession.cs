@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
@@ -20,7 +21,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     public sealed record Drain;
 
     private sealed record GreetingDue;
-    private sealed record ReadCompleted(int Count);
+    private sealed record ReadCompleted(byte[] Buffer, int Count);
     private sealed record ReadFailed(string Reason);
 
     private const int ReadSize = 16 * 1024;
@@ -30,7 +31,6 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     private readonly IPAddress _client;
     private readonly SmtpConversation _conversation;
     private readonly InputBuffer _input = new(ReadSize);
-    private readonly byte[] _readBuffer = new byte[ReadSize];
     private Stream _stream;
     private bool _greeted;
     private bool _draining;
@@ -104,6 +104,8 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
 
     private async Task OnReadAsync(ReadCompleted read)
     {
+        _input.Append(read.Buffer.AsSpan(0, read.Count));
+        ArrayPool<byte>.Shared.Return(read.Buffer);
         if (read.Count == 0)
         {
             // The client went away. Half a message (an abrupt end in DATA or BDAT) is simply
@@ -121,7 +123,6 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
             await CloseAsync();
             return;
         }
-        _input.Append(_readBuffer.AsSpan(0, read.Count));
         await RunAsync();
     }
 
@@ -194,8 +195,29 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     private void Read()
     {
         SetReceiveTimeout(_conversation.Phase == ConversationPhase.Data ? _limits.DataTimeout : _limits.CommandTimeout);
-        _stream.ReadAsync(_readBuffer, 0, _readBuffer.Length)
-            .PipeTo(Self, success: n => new ReadCompleted(n), failure: e => new ReadFailed(e.Message));
+        ReadAsync(_stream).PipeTo(Self, failure: e => new ReadFailed(e.Message));
+    }
+
+    /// <summary>
+    /// Waits for data with a zero-byte read, which holds no buffer (most sessions wait most of the
+    /// time), and only then reads into a pooled buffer that <see cref="OnReadAsync"/> gives back.
+    /// Runs outside the actor: it touches nothing but the stream it is given.
+    /// </summary>
+    private static async Task<ReadCompleted> ReadAsync(Stream stream)
+    {
+#pragma warning disable CA2022 // a zero-byte read returns 0 by design: it only waits until data is there
+        await stream.ReadAsync(Memory<byte>.Empty);
+#pragma warning restore CA2022
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
+        try
+        {
+            return new ReadCompleted(buffer, await stream.ReadAsync(buffer.AsMemory(0, ReadSize)));
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 
     /// <summary>Writes the collected replies; false when the client is gone.</summary>
