@@ -39,6 +39,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private readonly HashSet<MessageId> _inFlight = new();
     private readonly Queue<MessageId> _waiting = new();
     private readonly HashSet<MessageId> _finishing = new();
+    // Messages with an event written but not yet applied (see PersistFor), and how many.
+    private readonly Dictionary<MessageId, int> _persisting = new();
     private readonly DestinationState _destination;
     private DomainQueueState _state = new();
     private int _eventsSinceSnapshot;
@@ -66,7 +68,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         Command<QueuedMessage.AttemptDue>(due => RequestSlot(due.Id));
         Command<QueuedMessage.AttemptFinished>(Finished);
         Command<ProbeDue>(_ => GrantSlots());
-        Command<DelayNoticeSent>(sent => Persist(new DelayNotified(sent.Id), Apply));
+        Command<DelayNoticeSent>(sent => PersistFor(sent.Id, new DelayNotified(sent.Id), Apply));
         Command<NoticesSent>(sent =>
         {
             if (sent.Kinds.Length > 0) _services.MailLog.Notified(sent.Id, sent.Kinds);
@@ -123,8 +125,14 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             Sender.Tell(new EnqueueAccepted(_domain, command.Id));
             return;
         }
+        if (_persisting.ContainsKey(command.Id))
+        {
+            // The same, while the first one's event is still being written: answer once it is durable.
+            DeferAsync(command, c => Sender.Tell(new EnqueueAccepted(_domain, c.Id)));
+            return;
+        }
         var enqueued = new MessageEnqueued(command.Id, command.Envelope, command.Recipients, command.Size, command.ReceivedAt);
-        Persist(enqueued, e =>
+        PersistFor(command.Id, enqueued, e =>
         {
             Apply(e);
             Sender.Tell(new EnqueueAccepted(_domain, e.Id));
@@ -135,8 +143,13 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 
     private void Cancel(CancelEnqueue command)
     {
-        if (_state.Find(command.Id) is null) return;
-        Persist(new MessageCancelled(command.Id), e =>
+        if (_state.Find(command.Id) is null)
+        {
+            // Its MessageEnqueued is still being written: cancel once it is.
+            if (_persisting.ContainsKey(command.Id)) DeferAsync(command, Cancel);
+            return;
+        }
+        PersistFor(command.Id, new MessageCancelled(command.Id), e =>
         {
             Apply(e);
             StopChild(e.Id);
@@ -176,7 +189,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     {
         foreach (var id in _waiting.ToList())
         {
-            if (_state.Find(id) is not { Removing: false } message || !DomainQueueState.IsExpired(message, now, _settings)) continue;
+            if (_state.Find(id) is not { Removing: false } message || _persisting.ContainsKey(id)
+                || !DomainQueueState.IsExpired(message, now, _settings)) continue;
             Record(message, DomainQueueState.Expired(message, now, _settings));
         }
     }
@@ -195,7 +209,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     /// <summary>Persists an attempt's outcome, then moves the message on: finish it, or wait and warn.</summary>
     private void Record(QueuedMessageState message, DeliveryAttempted attempted)
     {
-        Persist(attempted, e =>
+        PersistFor(message.Id, attempted, e =>
         {
             Apply(e);
             foreach (var outcome in e.Outcomes) _services.MailLog.Outcome(e.Id, outcome, e.At - message.ReceivedAt);
@@ -252,10 +266,14 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 
     private void Removed(MessageId id)
     {
-        _finishing.Remove(id);
-        if (_state.Find(id) is null) return;
-        Persist(new MessageRemoved(id), e =>
+        if (_state.Find(id) is null)
         {
+            _finishing.Remove(id);
+            return;
+        }
+        PersistFor(id, new MessageRemoved(id), e =>
+        {
+            _finishing.Remove(e.Id);
             Apply(e);
             _services.MailLog.Removed(e.Id, _domain);
         });
@@ -265,6 +283,23 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     {
         _log.Warning("Finishing {0} for {1}: {2}; retrying in {3}", id, _domain, reason, FinishRetryDelay);
         Timers.StartSingleTimer($"finish-{id}", new RetryFinish(id), FinishRetryDelay);
+    }
+
+    /// <summary>
+    /// Persists an event of one message without holding up the queue's other commands
+    /// (PersistAsync): the events of many messages then reach the journal together, in one
+    /// transaction, instead of one commit each after the other. Until its handler ran, the
+    /// event is not in the state, so whatever could act on the message twice checks
+    /// <see cref="_persisting"/> first (a retried Enqueue, a cancel, an expiry, passivation).
+    /// </summary>
+    private void PersistFor<TEvent>(MessageId id, TEvent @event, Action<TEvent> handler) where TEvent : ITunnelMessage
+    {
+        _persisting[id] = _persisting.GetValueOrDefault(id) + 1;
+        PersistAsync(@event, e =>
+        {
+            if (--_persisting[id] == 0) _persisting.Remove(id);
+            handler(e);
+        });
     }
 
     private void Apply(ITunnelMessage @event)
@@ -294,7 +329,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void PassivateIfIdle()
     {
-        if (_state.IsEmpty && _inFlight.Count == 0 && _children.Count == 0 && _finishing.Count == 0)
+        if (_state.IsEmpty && _inFlight.Count == 0 && _children.Count == 0 && _finishing.Count == 0 && _persisting.Count == 0)
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 }
