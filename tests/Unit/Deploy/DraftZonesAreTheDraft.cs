@@ -2,7 +2,7 @@ using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
 using Xunit;
 
-namespace Tunnel.Tests.Unit;
+namespace Tunnel.Tests.Unit.Deploy;
 
 /// <summary>
 /// deploy/dns holds the draft's world as master files, served by the network-namespace demo. Every

@@ -1,7 +1,7 @@
 using Tunnel.Node.Configuration;
 using Xunit;
 
-namespace Tunnel.Tests.Unit;
+namespace Tunnel.Tests.Unit.Deploy;
 
 /// <summary>The sample configurations under deploy/ are real ones: they load and validate with the node's own reader.</summary>
 public sealed class DeployConfigsAreValid

@@ -1,4 +1,4 @@
-namespace Tunnel.Tests.Unit;
+namespace Tunnel.Tests.Unit.Deploy;
 
 /// <summary>Files of the repository itself (deploy/ recipes, zones), found above the test output.</summary>
 internal static class RepositoryFiles
