@@ -62,7 +62,7 @@ cleanup() {
     done
     [ -n "$CREATED_ETC_NETNS" ] && rmdir /etc/netns 2>/dev/null
     if [ -n "$WORK" ]; then
-        if [ "${TUNNEL_DEMO_KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
+        if [ "${TUNNEL_DEMO_KEEP:-0}" = 1 ]; then touch "$WORK/.kept"; say "kept $WORK"; else rm -rf "$WORK"; fi
     fi
 }
 
@@ -89,6 +89,27 @@ print_logs() {
     done
 }
 
+# A run killed by SIGKILL (or a machine that stopped under it) cannot clean up after itself: the
+# next run removes what such a run left, recognised by the PID in its names no longer running.
+sweep_stale() {
+    local name pid p dir
+    for name in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^tunnel-demo-[0-9]+-'); do
+        pid=${name#tunnel-demo-}
+        pid=${pid%%-*}
+        kill -0 "$pid" 2>/dev/null && continue   # that run is still going
+        for p in $(ip netns pids "$name" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+        ip netns del "$name" 2>/dev/null
+        rm -rf "/etc/netns/$name"
+        say "removed $name, left by run $pid that did not end cleanly"
+    done
+    for dir in /tmp/tunnel-demo-[0-9]*.*; do
+        [ -d "$dir" ] || continue
+        pid=${dir#/tmp/tunnel-demo-}
+        pid=${pid%%.*}
+        kill -0 "$pid" 2>/dev/null || [ -f "$dir/.kept" ] || rm -rf "$dir"
+    done
+}
+
 trap finish EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 
@@ -102,7 +123,8 @@ if [ ! -f "$TUNNEL_DLL" ] || [ ! -f "$TOOLS_DLL" ]; then
     say "building Tunnel.sln ($CONFIGURATION)"
     dotnet build "$ROOT/Tunnel.sln" -c "$CONFIGURATION" -nologo -v quiet >/dev/null || die "build failed"
 fi
-WORK=$(mktemp -d /tmp/tunnel-demo.XXXXXX)
+sweep_stale
+WORK=$(mktemp -d "/tmp/$PREFIX.XXXXXX")
 chmod 755 "$WORK"   # the postgres user reads its directory below it
 
 # --- the world ---------------------------------------------------------------------------
