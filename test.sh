@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs every Tunnel test on a fresh machine of this kind (Debian, .NET 10 SDK): builds the
-# solution, runs the xunit suite (unit, actor, integration and process tests on loopback), and
-# prints the totals as its last line: "N passed, N failed[, N skipped]". Exit status 0 only when
-# the build succeeded and no test failed.
+# solution, runs the xunit suite (unit, actor, integration and process tests on loopback), then
+# the draft's topology in network namespaces (deploy/netns/draft-world.sh), and prints the totals
+# of both as its last line: "N passed, N failed[, N skipped]". Exit status 0 only when the build
+# succeeded and nothing failed.
 #
 # What the tests need besides the SDK: PostgreSQL's server binaries (Debian's postgresql
 # package, installed here when missing; the tests start private servers of their own on
-# loopback ports and stop them). SQLite is embedded; the DNS and MX servers the tests talk to are
-# started by the tests themselves on 127.0.0.0/8 and ::1.
+# loopback ports and stop them), and for the namespace demo root, iproute2 and procps (installed
+# when missing; without root or `ip netns` the demo is counted as one skipped). SQLite is
+# embedded; the DNS and MX servers the tests talk to are started by the tests themselves on
+# 127.0.0.0/8 and ::1, and by the demo inside its own namespaces.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -20,9 +23,16 @@ if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     fi
 fi
 
+if [ "$(id -u)" -eq 0 ] && ! { command -v ip && command -v sysctl; } >/dev/null; then
+    echo "installing iproute2 and procps (ip, sysctl) for the network-namespace demo"
+    { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq iproute2 procps >/dev/null; } \
+        || echo "cannot install iproute2 and procps: the demo will be skipped or fail"
+fi
+
 configuration=Release
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+demo_log=$(mktemp)
+trap 'rm -f "$log" "$demo_log"' EXIT
 
 if ! dotnet build Tunnel.sln -c "$configuration" -nologo -v quiet; then
     echo "build failed"
@@ -45,6 +55,26 @@ read -r passed failed skipped < <(awk '
     END { print p+0, f+0, s+0 }' "$log")
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1 # the run itself failed (crash, timeout) without a failing test to show for it
+fi
+
+# The draft's world in network namespaces: its own last line is "N passed, N failed". It
+# cleans up after itself on any exit, including the timeout's SIGTERM.
+echo
+echo "deploy/netns/draft-world.sh"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "skipped: network namespaces need root"
+    skipped=$((skipped + 1))
+elif ! ip netns list >/dev/null 2>&1; then
+    echo "skipped: ip netns is not available here (iproute2 missing, or no namespace support)"
+    skipped=$((skipped + 1))
+else
+    CONFIGURATION=$configuration timeout --kill-after=30 300 deploy/netns/draft-world.sh 2>&1 | tee "$demo_log"
+    demo_status=${PIPESTATUS[0]}
+    read -r demo_passed demo_failed < <(tail -n 1 "$demo_log" |
+        awk '/^[0-9]+ passed, [0-9]+ failed$/ { print $1, $3; found = 1 } END { if (!found) print 0, 1 }')
+    if [ "$demo_status" -ne 0 ] && [ "$demo_failed" -eq 0 ]; then demo_failed=1; fi
+    passed=$((passed + demo_passed))
+    failed=$((failed + demo_failed))
 fi
 totals="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && totals="$totals, $skipped skipped"
