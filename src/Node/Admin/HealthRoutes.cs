@@ -1,0 +1,46 @@
+using Akka.Cluster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Tunnel.Node.Admin;
+
+/// <summary>
+/// /health/live and /health/ready, for load balancers and orchestrators (Kubernetes probes,
+/// HAProxy checks). Live: the process serves and its actor system runs; restart it otherwise.
+/// Ready: it has joined the cluster (its member is Up), it has finished starting (queues and
+/// SMTP), and the database answers: only then should traffic come. 200 or 503, never a token:
+/// they say nothing an outsider could use.
+/// </summary>
+public static class HealthRoutes
+{
+    private static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(3);
+
+    public static void Map(IEndpointRouteBuilder routes, AdminServices services)
+    {
+        routes.MapGet("/health/live", () => services.System.WhenTerminated.IsCompleted
+            ? Results.Json(new HealthView("terminated", ["the actor system has stopped"]), AdminJson.Default.HealthView, statusCode: 503)
+            : Results.Json(new HealthView("live", []), AdminJson.Default.HealthView));
+
+        routes.MapGet("/health/ready", async (CancellationToken cancel) =>
+        {
+            var problems = new List<string>();
+            var self = Akka.Cluster.Cluster.Get(services.System).SelfMember;
+            if (self.Status != MemberStatus.Up) problems.Add($"cluster member is {self.Status}, not Up");
+            if (!services.Started()) problems.Add("the node is still starting");
+            try
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+                deadline.CancelAfter(StorageTimeout);
+                await services.Spool.PingAsync(deadline.Token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
+            {
+                problems.Add($"storage does not answer: {e.GetBaseException().Message}");
+            }
+            return problems.Count == 0
+                ? Results.Json(new HealthView("ready", []), AdminJson.Default.HealthView)
+                : Results.Json(new HealthView("not ready", problems), AdminJson.Default.HealthView, statusCode: 503);
+        });
+    }
+}

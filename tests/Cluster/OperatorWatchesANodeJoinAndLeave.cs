@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using Tunnel.Tests.Integration;
+using Tunnel.Tests.Testing;
+using Xunit;
+
+namespace Tunnel.Tests.Cluster;
+
+/// <summary>
+/// Two real `tunnel` processes (SQLite each; no mail is sent). Node A starts first and waits for
+/// its seed, node B: A is live but not ready. B comes up, A joins and turns ready. The operator
+/// sees both with `tunnel cluster show`, follows `tunnel cluster tail` on B, and asks A to leave:
+/// the tail shows A leaving and being removed, and A's process ends by itself, cleanly.
+/// </summary>
+public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("tunnel-ops-").FullName;
+    private readonly List<NodeProcess> _nodes = [];
+
+    [Fact]
+    public async Task Ready_after_joining_then_visible_in_show_and_tail_until_it_leaves()
+    {
+        await using var dns = await TestDnsServer.StartAsync();
+        var (portA, portB) = (FreePort(), FreePort());
+        var a = await Start(await Config("a", dns, portA, portB), untilAdmin: true);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{a.Admin}/") };
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
+        var notReady = await http.GetAsync("health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        Assert.Contains("not ready", await notReady.Content.ReadAsStringAsync());
+
+        var b = await Start(await Config("b", dns, portB, portB), untilAdmin: false);
+        await Eventually.Until(async () => (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(90), "node A to join B and be ready");
+
+        var show = await Cli.RunAsync("cluster", "show", "--node", b.Admin!);
+        Assert.Equal(0, show.Code);
+        var lines = show.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^ADDRESS +STATUS +REACHABLE +ROLES$", lines[0]);
+        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1:{portA} ") && l.Contains(" Up ") && l.Contains(" yes "));
+        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1:{portB} ") && l.Contains(" Up ") && l.EndsWith("leader (this node)"));
+        Assert.Equal($"2 member(s); leader 127.0.0.1:{portB}; this node 127.0.0.1:{portB}", lines[^1]);
+        var json = (await Cli.RunAsync("cluster", "show", "--node", a.Admin!, "--json")).Json;
+        Assert.Equal($"127.0.0.1:{portA}", json.GetProperty("self").GetString());
+        Assert.Equal(2, json.GetProperty("members").GetArrayLength());
+
+        using var stopTail = new CancellationTokenSource();
+        var tailOutput = new MailLogRecorder();
+        var tail = Cli.RunAsync(tailOutput, new StringWriter(), stopTail.Token, "cluster", "tail", "--node", b.Admin!);
+        await Eventually.Until(() => tailOutput.Lines.Count(l => l.Contains("MemberUp")) == 2, TimeSpan.FromSeconds(30), "the current members in the tail");
+
+        var leave = await Cli.RunAsync("cluster", "leave", $"127.0.0.1:{portA}", "--node", b.Admin!);
+        Assert.Equal(0, leave.Code);
+        Assert.StartsWith($"127.0.0.1:{portA} asked to leave", leave.Output);
+        await Eventually.Until(() => tailOutput.Lines.Any(l => l.Contains("MemberRemoved") && l.Contains($"127.0.0.1:{portA}")),
+            TimeSpan.FromSeconds(60), "A's removal in the tail");
+        Assert.Contains(tailOutput.Lines, l => l.Contains("MemberLeft") && l.Contains($"127.0.0.1:{portA}"));
+        Assert.Equal(0, await a.ExitedAsync(TimeSpan.FromSeconds(60)));
+
+        stopTail.Cancel();
+        Assert.Equal(0, await tail);
+        var unknown = await Cli.RunAsync("cluster", "down", "127.0.0.1:1", "--node", b.Admin!);
+        Assert.Equal(1, unknown.Code);
+        Assert.Contains("127.0.0.1:1 is not a member of this cluster", unknown.Error);
+    }
+
+    private async Task<string> Config(string name, TestDnsServer dns, int port, int seed)
+    {
+        var file = Path.Combine(_directory, $"{name}.hocon");
+        await File.WriteAllTextAsync(file, TunnelHocon.For(dns, 25, listen: "\"127.0.0.1:0\"", ownAddresses: "\"127.0.0.1\"") + $$"""
+
+            tunnel.storage.sqlite.path = "{{Path.Combine(_directory, name)}}"
+            tunnel.cluster { hostname = "127.0.0.1", port = {{port}}, seeds = ["127.0.0.1:{{seed}}"] }
+            """);
+        return file;
+    }
+
+    private async Task<NodeProcess> Start(string config, bool untilAdmin)
+    {
+        var node = untilAdmin ? await NodeProcess.StartUntilAdminAsync(config) : await NodeProcess.StartAsync(config);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes) await node.DisposeAsync();
+        try { Directory.Delete(_directory, recursive: true); }
+        catch (IOException) { /* temp directory */ }
+    }
+}
