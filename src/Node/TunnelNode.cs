@@ -103,7 +103,7 @@ public sealed class TunnelNode : IAsyncDisposable
                 domain => DomainQueue.Props(domain, queueServices),
                 ClusterShardingSettings.Create(system),
                 new DomainQueueExtractor(settings.Queue.Shards));
-            await WaitForShardCoordinatorAsync(system, queues, cancel);
+            await WaitForShardCoordinatorAsync(log, queues, cancel);
 
             var ingress = IngressWiring(settings, spool, sharding, mailLog, resolver, routing);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
@@ -116,7 +116,7 @@ public sealed class TunnelNode : IAsyncDisposable
             shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, "drain-smtp", async () =>
             {
                 try { await listener.Ask<SmtpListener.Drained>(new SmtpListener.StopAccepting(), settings.Ingress.Drain); }
-                catch (AskTimeoutException) { system.Log.Warning("SMTP sessions still open after {0}; closing them", settings.Ingress.Drain); }
+                catch (AskTimeoutException) { log.LogWarning("SMTP sessions still open after {Drain}; closing them", settings.Ingress.Drain); }
                 return Done.Instance;
             });
             if (admin is not null)
@@ -194,7 +194,7 @@ public sealed class TunnelNode : IAsyncDisposable
     /// journal first): before that, a message's domain queue could not be placed and its
     /// client would get 451. A node that cannot reach a coordinator does not claim to be ready.
     /// </summary>
-    private static async Task WaitForShardCoordinatorAsync(ActorSystem system, IActorRef queues, CancellationToken cancel)
+    private static async Task WaitForShardCoordinatorAsync(ILogger log, IActorRef queues, CancellationToken cancel)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (true)
@@ -206,7 +206,7 @@ public sealed class TunnelNode : IAsyncDisposable
             }
             catch (AskTimeoutException) when (DateTime.UtcNow < deadline)
             {
-                system.Log.Info("Waiting for the shard coordinator before opening SMTP");
+                log.LogInformation("Waiting for the shard coordinator before opening SMTP");
             }
         }
     }
