@@ -38,9 +38,13 @@ public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncDisposable
         Assert.Equal(0, show.Code);
         var lines = show.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^ADDRESS +STATUS +REACHABLE +ROLES$", lines[0]);
-        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1:{portA} ") && l.Contains(" Up ") && l.Contains(" yes "));
-        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1:{portB} ") && l.Contains(" Up ") && l.EndsWith("leader (this node)"));
-        Assert.Equal($"2 member(s); leader 127.0.0.1:{portB}; this node 127.0.0.1:{portB}", lines[^1]);
+        // Akka's leader is the Up member with the lowest address: here, the lower port.
+        var leader = Math.Min(portA, portB);
+        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1:{portA} ") && l.Contains(" Up ") && l.Contains(" yes ")
+                                    && l.Contains("leader") == (leader == portA) && !l.Contains("(this node)"));
+        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1:{portB} ") && l.Contains(" Up ") && l.EndsWith("(this node)")
+                                    && l.Contains("leader") == (leader == portB));
+        Assert.Equal($"2 member(s); leader 127.0.0.1:{leader}; this node 127.0.0.1:{portB}", lines[^1]);
         var json = (await Cli.RunAsync("cluster", "show", "--node", a.Admin!, "--json")).Json;
         Assert.Equal($"127.0.0.1:{portA}", json.GetProperty("self").GetString());
         Assert.Equal(2, json.GetProperty("members").GetArrayLength());

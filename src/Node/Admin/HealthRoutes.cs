@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +10,7 @@ namespace Tunnel.Node.Admin;
 /// /health/live and /health/ready, for load balancers and orchestrators (Kubernetes probes,
 /// HAProxy checks). Live: the process serves and its actor system runs; restart it otherwise.
 /// Ready: it has joined the cluster (its member is Up), it has finished starting (queues and
-/// SMTP), and the database answers: only then should traffic come. 200 or 503, never a token:
+/// SMTP), it is not shutting down, and the database answers: only then should traffic come. 200 or 503, never a token:
 /// they say nothing an outsider could use.
 /// </summary>
 public static class HealthRoutes
@@ -28,6 +29,8 @@ public static class HealthRoutes
             var self = Akka.Cluster.Cluster.Get(services.System).SelfMember;
             if (self.Status != MemberStatus.Up) problems.Add($"cluster member is {self.Status}, not Up");
             if (!services.Started()) problems.Add("the node is still starting");
+            // Draining (SIGTERM, tunnel cluster leave): SMTP says 421 already, so traffic should go elsewhere.
+            if (CoordinatedShutdown.Get(services.System).ShutdownReason is not null) problems.Add("the node is shutting down");
             try
             {
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
