@@ -52,6 +52,7 @@ public sealed class QueueCommandsShowWhatWaits
         Assert.Equal(0, show.Code);
         Assert.Contains($"id        {bounced}", show.Output);
         Assert.Contains($"sender    <{TunnelWorld.Sender}>", show.Output);
+        Assert.Contains("envelope  body=- smtputf8=no ret=- envid=-", show.Output); // MAIL FROM without parameters
         Assert.Contains("domain example.com (queue on 127.0.0.1:", show.Output);
         Assert.Matches(@"tempfail2@example\.com +deferred +4\.2\.0", show.Output);
         Assert.Matches(@"user@example\.com +sent +2\.0\.0", show.Output);

@@ -70,6 +70,8 @@ public sealed record RecipientView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OriginalRecipient = null);
 
 /// <summary><c>tunnel queue show</c>: the envelope, and each destination domain's part of the message.</summary>
+/// <param name="Body">MAIL's BODY= as given: "7BIT", "8BITMIME", or "" for none.</param>
+/// <param name="Return">MAIL's RET= as given: "FULL", "HDRS", or "" for none.</param>
 public sealed record MessageView(
     string Id,
     string Sender,

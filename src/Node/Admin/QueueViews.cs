@@ -37,10 +37,26 @@ public static class QueueViews
     {
         var first = parts[0].Message;
         var envelope = first.Envelope;
-        return new MessageView(first.Id.Value, Sender(envelope), envelope.Body.ToString(), envelope.SmtpUtf8, envelope.EnvelopeId,
-            envelope.Return.ToString(), first.Size, first.ReceivedAt,
+        return new MessageView(first.Id.Value, Sender(envelope), Body(envelope.Body), envelope.SmtpUtf8, envelope.EnvelopeId,
+            Return(envelope.Return), first.Size, first.ReceivedAt,
             parts.OrderBy(p => p.Queue.Domain, StringComparer.Ordinal).Select(p => Part(p.Message, p.Queue)).ToList());
     }
+
+    /// <summary>MAIL's BODY= parameter as the client gave it (RFC 6152), "" when it gave none.</summary>
+    private static string Body(BodyType body) => body switch
+    {
+        BodyType.SevenBit => "7BIT",
+        BodyType.EightBitMime => "8BITMIME",
+        _ => "",
+    };
+
+    /// <summary>MAIL's RET= parameter (RFC 3461 §4.3), "" when the client gave none.</summary>
+    private static string Return(DsnReturn ret) => ret switch
+    {
+        DsnReturn.Full => "FULL",
+        DsnReturn.Headers => "HDRS",
+        _ => "",
+    };
 
     public static DomainStats Stats(QueueInspected queue, RunningQueue running, DateTimeOffset now)
     {

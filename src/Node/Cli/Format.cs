@@ -33,6 +33,9 @@ public static class Format
         _ => (bytes / 1024.0 / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + "M",
     };
 
+    /// <summary>"-" for a value the client did not give.</summary>
+    public static string Dash(string? text) => string.IsNullOrEmpty(text) ? "-" : text;
+
     /// <summary>Cuts long text (replies, errors) for a table cell; --json and `queue show` keep it whole.</summary>
     public static string Cut(string? text, int length = 60) =>
         text is null ? "" : text.Length <= length ? text : text[..(length - 1)] + "…";

@@ -80,7 +80,7 @@ public static class QueueCommands
             await output.WriteLineAsync($"id        {m!.Id}");
             await output.WriteLineAsync($"received  {Format.Time(m.ReceivedAt)} ({Format.Age((now - m.ReceivedAt).TotalSeconds)} ago), {m.Size} bytes");
             await output.WriteLineAsync($"sender    <{m.Sender}>");
-            await output.WriteLineAsync($"envelope  body={m.Body} smtputf8={(m.SmtpUtf8 ? "yes" : "no")} ret={m.Return} envid={m.EnvelopeId ?? "-"}");
+            await output.WriteLineAsync($"envelope  body={Format.Dash(m.Body)} smtputf8={(m.SmtpUtf8 ? "yes" : "no")} ret={Format.Dash(m.Return)} envid={m.EnvelopeId ?? "-"}");
             foreach (var part in m.Domains)
             {
                 await output.WriteLineAsync();
