@@ -54,6 +54,10 @@ public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncDisposable
         var tail = Cli.RunAsync(tailOutput, new StringWriter(), stopTail.Token, "cluster", "tail", "--node", b.Admin!);
         await Eventually.Until(() => tailOutput.Lines.Count(l => l.Contains("MemberUp")) == 2, TimeSpan.FromSeconds(30), "the current members in the tail");
 
+        // A tail on the node that leaves ends by itself when that node stops (exit 69), never with a crash.
+        var leaverError = new StringWriter();
+        var leaverTail = Cli.RunAsync(new StringWriter(), leaverError, CancellationToken.None, "cluster", "tail", "--node", a.Admin!);
+
         var leave = await Cli.RunAsync("cluster", "leave", $"127.0.0.1:{portA}", "--node", b.Admin!);
         Assert.Equal(0, leave.Code);
         Assert.StartsWith($"127.0.0.1:{portA} asked to leave", leave.Output);
@@ -61,6 +65,8 @@ public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncDisposable
             TimeSpan.FromSeconds(60), "A's removal in the tail");
         Assert.Contains(tailOutput.Lines, l => l.Contains("MemberLeft") && l.Contains($"127.0.0.1:{portA}"));
         Assert.Equal(0, await a.ExitedAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(69, await leaverTail.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"the node at {a.Admin} closed the stream", leaverError.ToString());
 
         stopTail.Cancel();
         Assert.Equal(0, await tail);

@@ -52,9 +52,16 @@ public sealed class AdminClient : IDisposable
             using var response = await _http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cancel);
             if (!response.IsSuccessStatusCode) return await FailedAsync(response, cancel);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel));
-            while (await reader.ReadLineAsync(cancel) is { } text)
-                if (text.Length > 0) await line(text);
-            await _console.Error.WriteLineAsync($"tunnel: the node at {_node} closed the stream");
+            try
+            {
+                while (await reader.ReadLineAsync(cancel) is { } text)
+                    if (text.Length > 0) await line(text);
+            }
+            catch (IOException) when (!cancel.IsCancellationRequested)
+            {
+                // The node stopped mid-stream (it left the cluster, or was killed): the same end as a clean close.
+            }
+            await _console.Error.WriteLineAsync($"tunnel: the node at {_node} closed the stream (it stopped or left)");
             return ExitCodes.Unavailable;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
