@@ -28,7 +28,9 @@ public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncDisposable
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
         var notReady = await http.GetAsync("health/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
-        Assert.Contains("not ready", await notReady.Content.ReadAsStringAsync());
+        var why = await notReady.Content.ReadAsStringAsync();
+        Assert.Contains("not ready", why);
+        Assert.Contains("not a cluster member yet (joining its seed nodes)", why);
 
         var b = await Start(await Config("b", dns, portB, portB), untilAdmin: false);
         await Eventually.Until(async () => (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK,

@@ -27,7 +27,9 @@ public static class HealthRoutes
         {
             var problems = new List<string>();
             var self = Akka.Cluster.Cluster.Get(services.System).SelfMember;
-            if (self.Status != MemberStatus.Up) problems.Add($"cluster member is {self.Status}, not Up");
+            // Before it joins, a node's own member reads "Removed" in Akka: say what that means.
+            if (self.Status == MemberStatus.Removed && !services.Started()) problems.Add("not a cluster member yet (joining its seed nodes)");
+            else if (self.Status != MemberStatus.Up) problems.Add($"cluster member is {self.Status}, not Up");
             if (!services.Started()) problems.Add("the node is still starting");
             // Draining (SIGTERM, tunnel cluster leave): SMTP says 421 already, so traffic should go elsewhere.
             if (CoordinatedShutdown.Get(services.System).ShutdownReason is not null) problems.Add("the node is shutting down");

@@ -19,16 +19,27 @@ public static class RunCommand
 
     public static async Task<int> RunAsync(string? file, CliConsole console, CancellationToken cancel)
     {
-        TunnelNode node;
+        // Ctrl-C and SIGTERM: a coordinated shutdown, then exit 0. One that comes while the node
+        // is still starting (e.g. waiting for its seed nodes) cancels the start instead of
+        // waiting for the join to time out: an orchestrator's SIGTERM must not hang for minutes.
+        using var starting = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        TunnelNode? node = null;
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         try
         {
             var config = ConfigLoader.Load(file);
-            node = await TunnelNode.StartAsync(SettingsReader.Read(config), config, console.Out, cancel);
+            node = await TunnelNode.StartAsync(SettingsReader.Read(config), config, console.Out, starting.Token);
         }
         catch (ConfigurationException e)
         {
             await console.Error.WriteLineAsync($"tunnel: {e.Message}");
             return ExitCodes.Config;
+        }
+        catch (OperationCanceledException) when (starting.IsCancellationRequested)
+        {
+            await console.Error.WriteLineAsync("tunnel: stopped before the node had started");
+            return ExitCodes.Ok;
         }
         catch (Exception e)
         {
@@ -36,16 +47,15 @@ public static class RunCommand
             return ExitCodes.Failure;
         }
 
-        // Ctrl-C and SIGTERM: a coordinated shutdown, then exit 0.
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        if (starting.IsCancellationRequested) _ = node.StopAsync(); // the signal came just as the start ended
         await node.Terminated;
         return ExitCodes.Ok;
 
         void Stop(PosixSignalContext context)
         {
             context.Cancel = true;
-            _ = node.StopAsync();
+            if (Volatile.Read(ref node) is { } running) _ = running.StopAsync();
+            else starting.Cancel();
         }
     }
 }
