@@ -2,7 +2,7 @@ namespace Tunnel.Node.Cli;
 
 /// <summary>
 /// What `tunnel` exits with, for scripts (sysexits.h where one fits). Documented in the README
-/// ("Operating Tunnel"); never change a meaning.
+/// ("Operations"); never change a meaning.
 /// </summary>
 public static class ExitCodes
 {
