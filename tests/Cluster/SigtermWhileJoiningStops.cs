@@ -20,11 +20,15 @@ public sealed class SigtermWhileJoiningStops : IAsyncDisposable
     public async Task A_node_waiting_for_its_seeds_stops_at_sigterm()
     {
         await using var dns = await TestDnsServer.StartAsync();
+        // The seed's port stays bound (never listening) for the whole test: connections to it are
+        // refused, and no other test's node can take it and be joined by this one.
+        using var deadSeed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        deadSeed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var file = Path.Combine(_directory, "node.hocon");
         await File.WriteAllTextAsync(file, TunnelHocon.For(dns, 25, listen: "\"127.0.0.1:0\"", ownAddresses: "\"127.0.0.1\"") + $$"""
 
             tunnel.storage.sqlite.path = "{{Path.Combine(_directory, "data")}}"
-            tunnel.cluster { hostname = "127.0.0.1", port = {{FreePort()}}, seeds = ["127.0.0.1:{{FreePort()}}"] }
+            tunnel.cluster { hostname = "127.0.0.1", port = {{FreePort()}}, seeds = ["127.0.0.1:{{((IPEndPoint)deadSeed.LocalEndPoint!).Port}}"] }
             """);
         _node = await NodeProcess.StartUntilAdminAsync(file);
         using var http = new HttpClient { BaseAddress = new Uri($"http://{_node.Admin}/") };
