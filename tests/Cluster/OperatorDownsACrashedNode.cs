@@ -11,7 +11,7 @@ namespace Tunnel.Tests.Cluster;
 /// `tunnel cluster show` and downs it with `tunnel cluster down` instead of waiting for the
 /// split-brain resolver: the cluster is A alone again, as `cluster show --json` says.
 /// </summary>
-public sealed class OperatorDownsACrashedNode : IAsyncDisposable
+public sealed class OperatorDownsACrashedNode : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("tunnel-down-").FullName;
     private readonly List<NodeProcess> _nodes = [];
@@ -66,7 +66,11 @@ public sealed class OperatorDownsACrashedNode : IAsyncDisposable
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls the latter on a test class, and
+    // the node processes would outlive the test.
+    public async Task DisposeAsync()
     {
         foreach (var node in _nodes) await node.DisposeAsync();
         try { Directory.Delete(_directory, recursive: true); }

@@ -12,7 +12,7 @@ namespace Tunnel.Tests.Cluster;
 /// sees both with `tunnel cluster show`, follows `tunnel cluster tail` on B, and asks A to leave:
 /// the tail shows A leaving and being removed, and A's process ends by itself, cleanly.
 /// </summary>
-public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncDisposable
+public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("tunnel-ops-").FullName;
     private readonly List<NodeProcess> _nodes = [];
@@ -102,7 +102,11 @@ public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncDisposable
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls the latter on a test class, and
+    // the node processes would outlive the test.
+    public async Task DisposeAsync()
     {
         foreach (var node in _nodes) await node.DisposeAsync();
         try { Directory.Delete(_directory, recursive: true); }

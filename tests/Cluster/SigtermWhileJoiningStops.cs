@@ -11,7 +11,7 @@ namespace Tunnel.Tests.Cluster;
 /// SIGTERM. The node must stop then (exit 0), not when its join times out minutes later: a pod
 /// that ignores SIGTERM is killed, and a systemd stop hangs.
 /// </summary>
-public sealed class SigtermWhileJoiningStops : IAsyncDisposable
+public sealed class SigtermWhileJoiningStops : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("tunnel-sigterm-").FullName;
     private NodeProcess? _node;
@@ -46,7 +46,11 @@ public sealed class SigtermWhileJoiningStops : IAsyncDisposable
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls the latter on a test class, and
+    // the node processes would outlive the test.
+    public async Task DisposeAsync()
     {
         if (_node is not null) await _node.DisposeAsync();
         try { Directory.Delete(_directory, recursive: true); }

@@ -9,7 +9,7 @@ namespace Tunnel.Tests.Integration;
 /// for an IPv4-only one (the relay role), nothing for a dual-stack host, and a warning for a
 /// host that has only the tunnel's addresses. `tunnel dns check` runs under the same command.
 /// </summary>
-public sealed class DnsPlanListsTheRecordsToPublish : IAsyncDisposable
+public sealed class DnsPlanListsTheRecordsToPublish : IAsyncLifetime
 {
     private readonly string _config = Path.GetTempFileName();
     private TestDnsServer? _dns;
@@ -60,7 +60,11 @@ public sealed class DnsPlanListsTheRecordsToPublish : IAsyncDisposable
         Assert.Contains("verdict deliver, trying in order: mx1.example.com[2001:db8:ffff::2:1]:25", check.Output);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls the latter on a test class, and
+    // the node processes would outlive the test.
+    public async Task DisposeAsync()
     {
         File.Delete(_config);
         if (_dns is not null) await _dns.DisposeAsync();
