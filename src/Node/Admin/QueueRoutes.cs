@@ -50,12 +50,15 @@ public static class QueueRoutes
         routes.MapGet("/v1/queue/{id}", async (string id) =>
         {
             if (!IsMessageId(id)) return Error(400, $"'{id}' is not a queue id");
-            var (running, _) = await queues.RunningAsync();
-            var (answers, _) = await queues.InspectAsync(running, new MessageId(id));
+            var (running, unanswered) = await queues.RunningAsync();
+            var (answers, silent) = await queues.InspectAsync(running, new MessageId(id));
             var parts = answers.SelectMany(a => a.Answer.Messages.Select(m => (a.Queue, Message: m))).ToList();
-            return parts.Count == 0
+            if (parts.Count > 0) return Results.Json(QueueViews.Message(parts), AdminJson.Default.MessageView);
+            // "Not found" only when everyone answered: a silent member may hold it.
+            string[] missing = [.. unanswered, .. silent];
+            return missing.Length == 0
                 ? Error(404, $"message {id} is not in any queue")
-                : Results.Json(QueueViews.Message(parts), AdminJson.Default.MessageView);
+                : Error(503, $"message {id} is not in the queues that answered; no answer from {string.Join(", ", missing)}");
         });
 
         routes.MapPost("/v1/queue/retry", async (RetryRequest request) =>
@@ -82,7 +85,13 @@ public static class QueueRoutes
             var (answers, lost) = await queues.AskEachAsync<DeleteAccepted>(holding.Where(a => a.Answer.Messages.Count > 0).Select(a => a.Queue),
                 domain => new DeleteMessage(domain, id, request.Bounce));
             var deleted = answers.Where(a => a.Answer.Found).Select(a => a.Queue.Domain).ToList();
-            if (deleted.Count == 0 && lost.Count == 0) return Error(404, $"message {request.Id} is not in any queue");
+            if (deleted.Count == 0)
+            {
+                string[] missing = [.. unanswered, .. silent, .. lost];
+                return missing.Length == 0
+                    ? Error(404, $"message {request.Id} is not in any queue")
+                    : Error(503, $"message {request.Id} was not deleted: not in the queues that answered; no answer from {string.Join(", ", missing)}");
+            }
             return Results.Json(new DeleteResult(request.Id, deleted, request.Bounce, [.. unanswered, .. silent, .. lost]),
                 AdminJson.Default.DeleteResult);
         });
