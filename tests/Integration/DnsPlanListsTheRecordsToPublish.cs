@@ -58,6 +58,18 @@ public sealed class DnsPlanListsTheRecordsToPublish : IAsyncLifetime
         var check = await Cli.RunAsync("dns", "check", "example.com", "--config", _config);
         Assert.Equal(0, check.Code);
         Assert.Contains("verdict deliver, trying in order: mx1.example.com[2001:db8:ffff::2:1]:25", check.Output);
+
+        var checkJson = await Cli.RunAsync("dns", "check", "example.com", "--json", "--config", _config);
+        Assert.Equal(0, checkJson.Code);
+        Assert.Equal("deliver", checkJson.Json.GetProperty("verdict").GetString());
+        Assert.Equal(["mx1.example.com[2001:db8:ffff::2:1]:25"], checkJson.Json.GetProperty("targets").EnumerateArray().Select(t => t.GetString()));
+        var addresses = checkJson.Json.GetProperty("hosts")[0].GetProperty("addresses").EnumerateArray()
+            .ToDictionary(a => a.GetProperty("address").GetString()!, a => a.GetProperty("verdict").GetString());
+        Assert.Equal("ours (never delivered to)", addresses["192.0.1.30"]);
+        Assert.Equal("use", addresses["2001:db8:ffff::2:1"]);
+        var unknown = await Cli.RunAsync("dns", "check", "nxdomain.example", "--json", "--config", _config);
+        Assert.Equal(1, unknown.Code);
+        Assert.NotEqual("deliver", unknown.Json.GetProperty("verdict").GetString());
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -19,9 +19,11 @@ public static class DnsCommands
 
         var config = ConfigOption();
         var domain = new Argument<string>("domain") { Description = "The destination domain" };
-        var check = new Command("check", "The route the tunnel would take for a domain: MX hosts, every address and its verdict") { domain, config };
+        var checkJson = new Option<bool>("--json") { Description = "Print JSON for scripts instead of text" };
+        var check = new Command("check", "The route the tunnel would take for a domain: MX hosts, every address and its verdict")
+            { domain, config, checkJson };
         check.SetAction((result, _) => WithSettings(result, config, console,
-            settings => DnsCheckCommand.RunAsync(result.GetValue(domain)!, settings, console.Out)));
+            settings => DnsCheckCommand.RunAsync(result.GetValue(domain)!, settings, console.Out, result.GetValue(checkJson))));
         dns.Subcommands.Add(check);
 
         var planConfig = ConfigOption();
