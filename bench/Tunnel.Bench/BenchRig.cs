@@ -82,6 +82,7 @@ public sealed class BenchRig : IAsyncDisposable
           smtp.max-connections = 20000
           smtp.max-connections-per-client = 20000
           queue.retry { first = 2s, max = 10s }
+          admin.listen = "127.0.0.1:0"
         }
         {{(dataPath is null ? "" : $"tunnel.storage.sqlite.path = {ConfigLoader.Quote(dataPath)}")}}
         tunnel.cluster.port = 0

@@ -28,6 +28,8 @@ public static class AkkaConfig
         var seeds = string.Join(", ", settings.Cluster.Seeds.Select(s => ConfigLoader.Quote($"akka.tcp://{SystemName}@{HostPart(s.Host)}:{s.Port}")));
         var generated = $$"""
             akka {
+              # Akka's log events go through Microsoft.Extensions.Logging (Logging/AkkaLogBridge).
+              loggers = ["Tunnel.Node.Logging.AkkaLogBridge, tunnel"]
               actor {
                 provider = cluster
                 serializers.tunnel = "Tunnel.Messages.Serialization.TunnelSerializer, Tunnel.Messages"

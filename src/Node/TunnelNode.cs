@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Akka;
 using Akka.Actor;
-using Akka.Event;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using Tunnel.Cluster.Bounces;
@@ -12,7 +11,11 @@ using Tunnel.Cluster.Outbound;
 using Tunnel.Cluster.Queue;
 using Tunnel.Cluster.Routing;
 using Tunnel.Cluster.Spool;
+using Tunnel.Node.Admin;
 using Tunnel.Node.Configuration;
+using Tunnel.Node.Logging;
+using Microsoft.Extensions.Logging;
+using Akka.Actor.Setup;
 
 namespace Tunnel.Node;
 
@@ -25,12 +28,15 @@ public sealed class TunnelNode : IAsyncDisposable
 {
     private readonly IActorRef _listener;
 
-    private TunnelNode(ActorSystem system, IActorRef listener, IReadOnlyList<IPEndPoint> smtpEndpoints, SpoolStore spool)
+    private TunnelNode(ActorSystem system, IActorRef listener, IReadOnlyList<IPEndPoint> smtpEndpoints, SpoolStore spool,
+        AdminEndpoint? admin, TunnelMetrics metrics)
     {
         System = system;
         _listener = listener;
         SmtpEndpoints = smtpEndpoints;
         Spool = spool;
+        Admin = admin;
+        Metrics = metrics;
     }
 
     public ActorSystem System { get; }
@@ -40,10 +46,20 @@ public sealed class TunnelNode : IAsyncDisposable
 
     public SpoolStore Spool { get; }
 
+    /// <summary>The admin endpoint (CLI, /metrics, health); null when <c>tunnel.admin.listen = off</c>.</summary>
+    public AdminEndpoint? Admin { get; }
+
+    public TunnelMetrics Metrics { get; }
+
     public Task Terminated => System.WhenTerminated;
 
-    public static async Task<TunnelNode> StartAsync(TunnelSettings settings, Config config, TextWriter mailLogOutput, CancellationToken cancel)
+    /// <param name="output">Where the log goes, one line per entry (text or JSON, <c>tunnel.log.format</c>): the mail log, the node's and Akka's.</param>
+    public static async Task<TunnelNode> StartAsync(TunnelSettings settings, Config config, TextWriter output, CancellationToken cancel)
     {
+        var logs = new LineLoggerProvider(output, settings.Log.Json, MinimumLevel(config));
+        var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        var log = loggerFactory.CreateLogger<TunnelNode>();
+        var metrics = new TunnelMetrics();
         var storage = NodeStorage.For(settings.Storage);
         var spool = storage.Spool;
         await spool.InitialiseAsync(cancel);
@@ -51,13 +67,23 @@ public sealed class TunnelNode : IAsyncDisposable
         var sockets = SmtpListener.Bind(settings.Ingress.Listen);
         var bound = sockets.Select(s => (IPEndPoint)s.LocalEndPoint!).ToList();
         ActorSystem? system = null;
+        AdminEndpoint? admin = null;
         try
         {
-            system = ActorSystem.Create(AkkaConfig.SystemName, AkkaConfig.For(settings, storage, config));
-            await JoinAsync(system, settings, cancel);
+            system = ActorSystem.Create(AkkaConfig.SystemName, ActorSystemSetup.Create(
+                BootstrapSetup.Create().WithConfig(AkkaConfig.For(settings, storage, config)), new LoggerFactorySetup(loggerFactory)));
+            var started = false;
+            if (settings.Admin.Listen is not null)
+            {
+                // Before joining: /health/ready answers "not yet" while the node waits for its seeds.
+                admin = await AdminEndpoint.StartAsync(settings.Admin, new AdminServices(system, spool, metrics, () => started), logs, cancel);
+                log.LogInformation("Admin endpoint listening on http://{Endpoint}{Token}", SmtpListener.Format(admin.EndPoint),
+                    settings.Admin.RequiresToken ? " (bearer token required)" : "");
+            }
+            await JoinAsync(system, settings, log, cancel);
 
-            var mailLog = new MailLog(mailLogOutput);
-            var resolver = new RouteResolver(settings.Routing.DnsServers, settings.Routing.DnsTimeout);
+            var mailLog = new MailLog(loggerFactory.CreateLogger(MailLog.Category), metrics);
+            var resolver = new RouteResolver(settings.Routing.DnsServers, settings.Routing.DnsTimeout, metrics);
             var routing = await RoutingPolicyBuilder.BuildAsync(settings.Routing, settings.Outbound.Port, bound, resolver, cancel);
             system.ActorOf(ClusterEndpoints.Props(
                 OwnAddresses.Concrete(bound, OwnAddresses.LocalInterfaceAddresses().ToList()).ToList(), routing.Own), "cluster-endpoints");
@@ -77,31 +103,54 @@ public sealed class TunnelNode : IAsyncDisposable
                 domain => DomainQueue.Props(domain, queueServices),
                 ClusterShardingSettings.Create(system),
                 new DomainQueueExtractor(settings.Queue.Shards));
-            await WaitForShardCoordinatorAsync(system, queues, cancel);
+            await WaitForShardCoordinatorAsync(log, queues, cancel);
 
             var ingress = IngressWiring(settings, spool, sharding, mailLog, resolver, routing);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
 
             // Shutdown (Ctrl-C, SIGTERM, tunnel cluster leave): refuse new SMTP connections with
             // 421 4.3.2 and let the sessions finish their transactions, then (later phases) leave
-            // the cluster, which hands this node's shards to the others.
-            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "drain-smtp", async () =>
+            // the cluster, which hands this node's shards to the others. The admin endpoint
+            // answers (not ready) until the very end.
+            var shutdown = CoordinatedShutdown.Get(system);
+            shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, "drain-smtp", async () =>
             {
                 try { await listener.Ask<SmtpListener.Drained>(new SmtpListener.StopAccepting(), settings.Ingress.Drain); }
-                catch (AskTimeoutException) { system.Log.Warning("SMTP sessions still open after {0}; closing them", settings.Ingress.Drain); }
+                catch (AskTimeoutException) { log.LogWarning("SMTP sessions still open after {Drain}; closing them", settings.Ingress.Drain); }
                 return Done.Instance;
             });
+            if (admin is not null)
+            {
+                var endpoint = admin;
+                shutdown.AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-admin", async () =>
+                {
+                    await endpoint.StopAsync();
+                    return Done.Instance;
+                });
+            }
 
-            LogStartup(system, settings, bound, routing, storage);
-            return new TunnelNode(system, listener, bound, spool);
+            LogStartup(log, system, settings, bound, routing, storage);
+            started = true;
+            return new TunnelNode(system, listener, bound, spool, admin, metrics);
         }
         catch
         {
             foreach (var socket in sockets) socket.Dispose();
+            if (admin is not null) await admin.DisposeAsync();
             if (system is not null) await system.Terminate();
             throw;
         }
     }
+
+    /// <summary>The log level the node writes from: akka.loglevel, which Akka's own events already obey.</summary>
+    private static LogLevel MinimumLevel(Config config) => config.GetString("akka.loglevel", "INFO").ToUpperInvariant() switch
+    {
+        "DEBUG" => LogLevel.Debug,
+        "WARNING" => LogLevel.Warning,
+        "ERROR" => LogLevel.Error,
+        "OFF" => LogLevel.None,
+        _ => LogLevel.Information,
+    };
 
     /// <summary>The SMTP front door's collaborators: relay policy, DNS verifier of tunnel domains, intake.</summary>
     private static IngressServices IngressWiring(TunnelSettings settings, SpoolStore spool, ClusterSharding sharding, MailLog mailLog,
@@ -129,13 +178,13 @@ public sealed class TunnelNode : IAsyncDisposable
         await Terminated;
     }
 
-    private static async Task JoinAsync(ActorSystem system, TunnelSettings settings, CancellationToken cancel)
+    private static async Task JoinAsync(ActorSystem system, TunnelSettings settings, ILogger log, CancellationToken cancel)
     {
         var cluster = Akka.Cluster.Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
         if (settings.Cluster.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
-        system.Log.Info("Joining cluster as {0} (seeds: {1})", cluster.SelfAddress,
+        log.LogInformation("Joining cluster as {Address} (seeds: {Seeds})", cluster.SelfAddress,
             settings.Cluster.Seeds.Count == 0 ? "none, a cluster of its own" : string.Join(", ", settings.Cluster.Seeds.Select(s => $"{s.Host}:{s.Port}")));
         await up.Task.WaitAsync(TimeSpan.FromMinutes(2), cancel);
     }
@@ -145,7 +194,7 @@ public sealed class TunnelNode : IAsyncDisposable
     /// journal first): before that, a message's domain queue could not be placed and its
     /// client would get 451. A node that cannot reach a coordinator does not claim to be ready.
     /// </summary>
-    private static async Task WaitForShardCoordinatorAsync(ActorSystem system, IActorRef queues, CancellationToken cancel)
+    private static async Task WaitForShardCoordinatorAsync(ILogger log, IActorRef queues, CancellationToken cancel)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (true)
@@ -157,29 +206,28 @@ public sealed class TunnelNode : IAsyncDisposable
             }
             catch (AskTimeoutException) when (DateTime.UtcNow < deadline)
             {
-                system.Log.Info("Waiting for the shard coordinator before opening SMTP");
+                log.LogInformation("Waiting for the shard coordinator before opening SMTP");
             }
         }
     }
 
-    private static void LogStartup(ActorSystem system, TunnelSettings settings, IReadOnlyList<IPEndPoint> bound, RoutingPolicy routing,
+    private static void LogStartup(ILogger log, ActorSystem system, TunnelSettings settings, IReadOnlyList<IPEndPoint> bound, RoutingPolicy routing,
         NodeStorage storage)
     {
-        var log = system.Log;
-        log.Info("Tunnel node {0} up as {1}", settings.Ingress.Hostname, Akka.Cluster.Cluster.Get(system).SelfAddress);
-        log.Info("SMTP listening on {0}", string.Join(", ", bound.Select(SmtpListener.Format)));
-        log.Info("Storage: {0} (journal, snapshots and spool)", storage.Description);
+        log.LogInformation("Tunnel node {Hostname} up as {Address}", settings.Ingress.Hostname, Akka.Cluster.Cluster.Get(system).SelfAddress);
+        log.LogInformation("SMTP listening on {Endpoints}", string.Join(", ", bound.Select(SmtpListener.Format)));
+        log.LogInformation("Storage: {Storage} (journal, snapshots and spool)", storage.Description);
         var relay = settings.Ingress.Relay;
-        log.Info("Relaying for: {0}{1}{2}", relay.Domains.Count == 0 ? "no configured domain" : string.Join(", ", relay.Domains.Order()),
+        log.LogInformation("Relaying for: {Domains}{Verified}{Clients}", relay.Domains.Count == 0 ? "no configured domain" : string.Join(", ", relay.Domains.Order()),
             relay.VerifyMx ? $"; DNS-verified tunnel domains pointing at {string.Join(", ", relay.PublicAddresses)}" : "",
             relay.Clients.Count == 0 ? "; no authorised client networks" : $"; any domain for clients in {string.Join(", ", relay.Clients)}");
-        log.Info("STARTTLS: {0}", settings.Ingress.Certificate is { } certificate
+        log.LogInformation("STARTTLS: {Tls}", settings.Ingress.Certificate is { } certificate
             ? $"offered with {certificate.Subject} (expires {certificate.NotAfter:yyyy-MM-dd})" : "not offered (tunnel.tls not set)");
-        log.Info("Own addresses (never delivered to): {0}", settings.Routing.OwnAddresses.Count == 0
+        log.LogInformation("Own addresses (never delivered to): {Own}", settings.Routing.OwnAddresses.Count == 0
             ? "none besides the listen endpoints" : string.Join(", ", settings.Routing.OwnAddresses));
-        log.Info("DNS: {0}; next hops on port {1}", settings.Routing.DnsServers.Count == 0
+        log.LogInformation("DNS: {Dns}; next hops on port {Port}", settings.Routing.DnsServers.Count == 0
             ? "system resolvers" : string.Join(", ", settings.Routing.DnsServers.Select(SmtpListener.Format)), settings.Outbound.Port);
-        log.Info("Delivering over {0}{1}; family policy {2}; never to {3}", routing.Reachable,
+        log.LogInformation("Delivering over {Families}{Nat64}; family policy {Policy}; never to {Prohibited}", routing.Reachable,
             routing.Nat64 is null ? "" : $" (IPv4 through NAT64 {routing.Nat64})", routing.DefaultFamilyPolicy,
             routing.Prohibited is { Count: > 0 } p ? string.Join(", ", p) : "any prohibited range (none set)");
     }

@@ -15,7 +15,7 @@ public sealed class AllOursLoops
             zone: (zone, _) => zone.Mx("loop.example", 10, "mx.loop.example").A("mx.loop.example", TunnelWorld.TunnelV4));
         var id = TunnelWorld.QueueId(await world.SendAsync(TunnelWorld.Sender, ["user@loop.example"]));
 
-        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<user@loop.example>") && l.Contains("dsn=5.4.6, status=failed")
+        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<user@loop.example>") && l.Contains("dsn=5.4.6, status=bounced")
                                          && l.Contains("mail for loop.example loops back to myself"), "the loop verdict");
         var (_, dsn) = await world.WaitForDsnAsync();
         Assert.Equal("5.4.6", dsn.BodyParts.OfType<MimeKit.MessageDeliveryStatus>().Single().StatusGroups[1]["Status"]);

@@ -12,7 +12,7 @@ public sealed class NullMxFailsAtOnce
             zone: (zone, _) => zone.NullMx("nomail.example"));
         var id = TunnelWorld.QueueId(await world.SendAsync(TunnelWorld.Sender, ["user@nomail.example"]));
 
-        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<user@nomail.example>, relay=none") && l.Contains("dsn=5.1.10, status=failed"),
+        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<user@nomail.example>, relay=none") && l.Contains("dsn=5.1.10, status=bounced"),
             "the null MX failure");
         var (_, dsn) = await world.WaitForDsnAsync();
         var status = dsn.BodyParts.OfType<MimeKit.MessageDeliveryStatus>().Single();

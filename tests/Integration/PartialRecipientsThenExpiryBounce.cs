@@ -21,10 +21,10 @@ public sealed class PartialRecipientsThenExpiryBounce
 
         var delivered = Assert.Single(await world.ExampleCom.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30)));
         Assert.Equal(["ok@example.com"], delivered.Recipients);
-        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<permfail@example.com>") && l.Contains("dsn=5.1.1, status=failed"), "the permanent failure");
+        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<permfail@example.com>") && l.Contains("dsn=5.1.1, status=bounced"), "the permanent failure");
         // (Whether a 4.2.0 deferral is logged before the 4-second lifetime ends depends on the
         // machine's load; the expiry keeps the reply as its last error either way.)
-        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<tempfail@example.com>") && l.Contains("dsn=4.4.7, status=failed")
+        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<tempfail@example.com>") && l.Contains("dsn=4.4.7, status=bounced")
                                          && l.Contains("last error: 451 4.2.0"), "the expiry", seconds: 60);
 
         var (envelope, dsn) = await world.WaitForDsnAsync();

@@ -23,6 +23,7 @@ internal static class TunnelHocon
           outbound.nat64-prefix = ""
           queue.retry { first = {{retry}}, max = {{retry}} }
           queue.attempt-timeout = 60s
+          admin.listen = "127.0.0.1:0"
         }
         """;
 

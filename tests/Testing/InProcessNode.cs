@@ -25,10 +25,14 @@ public sealed class InProcessNode : IAsyncDisposable
 
     public IPEndPoint Smtp(AddressFamily family) => Node.SmtpEndpoints.First(e => e.AddressFamily == family);
 
+    /// <summary>The admin endpoint as the CLI's --node takes it ("127.0.0.1:41234"); a free port unless the test chose one.</summary>
+    public string Admin => Node.Admin is { } admin ? $"{admin.EndPoint}" : throw new InvalidOperationException("the admin endpoint is off");
+
     public static async Task<InProcessNode> StartAsync(string hocon)
     {
         var data = Directory.CreateTempSubdirectory("tunnel-test-").FullName;
         var overlay = $$"""
+            tunnel.admin.listen = "127.0.0.1:0"
             {{hocon}}
             tunnel.storage.sqlite.path = {{ConfigLoader.Quote(data)}}
             tunnel.cluster.port = 0

@@ -21,6 +21,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public IReadOnlyList<IPEndPoint> SmtpEndpoints { get; private set; } = [];
 
+    /// <summary>The admin endpoint as --node takes it, from the start-up line "Admin endpoint listening on http://…"; null when off.</summary>
+    public string? Admin { get; private set; }
+
     public IReadOnlyList<string> Output
     {
         get { lock (_gate) return _output.ToArray(); }
@@ -29,6 +32,55 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public int Id => _process.Id;
 
     public static async Task<NodeProcess> StartAsync(string configFile)
+    {
+        var node = Launch(configFile);
+        var process = node._process;
+
+        await Eventually.Until(() => node.Output.Any(l => l.Contains("SMTP listening on")) || process.HasExited,
+            StartTimeout, "the tunnel process to start listening");
+        if (process.HasExited)
+            throw new InvalidOperationException($"tunnel exited with {process.ExitCode}:\n{string.Join("\n", node.Output)}");
+        var line = node.Output.First(l => l.Contains("SMTP listening on"));
+        node.SmtpEndpoints = EndpointPattern().Matches(line[line.IndexOf("SMTP listening on", StringComparison.Ordinal)..])
+            .Select(m => IPEndPoint.Parse(m.Value)).ToList();
+        if (node.Output.FirstOrDefault(l => l.Contains("Admin endpoint listening on http://")) is { } admin)
+            node.Admin = EndpointPattern().Match(admin[admin.IndexOf("http://", StringComparison.Ordinal)..]).Value;
+        return node;
+    }
+
+    /// <summary>
+    /// Starts the process and returns as soon as its admin endpoint is up, before it has joined a
+    /// cluster (for readiness tests); <see cref="SmtpEndpoints"/> stays empty.
+    /// </summary>
+    public static async Task<NodeProcess> StartUntilAdminAsync(string configFile)
+    {
+        var node = Launch(configFile);
+        await Eventually.Until(() => node.Output.Any(l => l.Contains("Admin endpoint listening on http://")) || node._process.HasExited,
+            StartTimeout, "the tunnel process to start its admin endpoint");
+        if (node._process.HasExited)
+            throw new InvalidOperationException($"tunnel exited with {node._process.ExitCode}:\n{string.Join("\n", node.Output)}");
+        var line = node.Output.First(l => l.Contains("Admin endpoint listening on http://"));
+        node.Admin = EndpointPattern().Match(line[line.IndexOf("http://", StringComparison.Ordinal)..]).Value;
+        return node;
+    }
+
+    /// <summary>Runs `tunnel &lt;arguments&gt;` (a CLI command) to its end; its exit code and output.</summary>
+    public static async Task<(int Code, string Output, string Error)> RunCliAsync(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet", ["exec", ExecutablePath(), .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        return (process.ExitCode, await output, await error);
+    }
+
+    private static NodeProcess Launch(string configFile)
     {
         var info = new ProcessStartInfo("dotnet", ["exec", ExecutablePath(), "run", "--config", configFile])
         {
@@ -43,14 +95,6 @@ public sealed partial class NodeProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-
-        await Eventually.Until(() => node.Output.Any(l => l.Contains("SMTP listening on")) || process.HasExited,
-            StartTimeout, "the tunnel process to start listening");
-        if (process.HasExited)
-            throw new InvalidOperationException($"tunnel exited with {process.ExitCode}:\n{string.Join("\n", node.Output)}");
-        var line = node.Output.First(l => l.Contains("SMTP listening on"));
-        node.SmtpEndpoints = EndpointPattern().Matches(line[line.IndexOf("SMTP listening on", StringComparison.Ordinal)..])
-            .Select(m => IPEndPoint.Parse(m.Value)).ToList();
         return node;
     }
 
@@ -76,6 +120,13 @@ public sealed partial class NodeProcess : IAsyncDisposable
     {
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Waits for the process to end by itself (e.g. after `tunnel cluster leave`); returns the exit code.</summary>
+    public async Task<int> ExitedAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
     }
 
     /// <summary>SIGTERM, as systemd or an operator sends it; returns the exit code.</summary>

@@ -2,6 +2,7 @@ using System.Runtime.Serialization;
 using System.Text;
 using Akka.Actor;
 using Tunnel.Messages;
+using Tunnel.Messages.Admin;
 using Tunnel.Messages.Mail;
 using Envelope = Tunnel.Messages.Mail.Envelope;
 using Tunnel.Messages.Queue;
@@ -60,6 +61,23 @@ public sealed class TunnelSerializerTests : IDisposable
         [typeof(MessageCancelled)] = [new MessageCancelled(Id)],
         [typeof(MessageRemoved)] = [new MessageRemoved(Id)],
         [typeof(DelayNotified)] = [new DelayNotified(Id)],
+        [typeof(MessageDeleted)] = [new MessageDeleted(Id, When, Bounce: true), new MessageDeleted(Id, When, Bounce: false)],
+        [typeof(InspectQueue)] = [new InspectQueue("ours.example"), new InspectQueue("ours.example", Id)],
+        [typeof(QueueInspected)] =
+        [
+            new QueueInspected("ours.example", null, []),
+            new QueueInspected("ours.example", When.AddMinutes(10),
+            [
+                new QueuedMessageView(Id, FullEnvelope, QueuedRecipients, Outcomes, 99, When, 2, When.AddMinutes(5),
+                    [new AttemptRecord(When, Outcomes), new AttemptRecord(When.AddMinutes(1), [Outcomes[1]])]),
+                new QueuedMessageView(Id, new Envelope(null), [new Recipient(Recipients[0])],
+                    [new RecipientOutcome(Recipients[0], RecipientStatus.Pending, "", "", null)], 1, When, 0, null, []),
+            ]),
+        ],
+        [typeof(RetryNow)] = [new RetryNow("ours.example"), new RetryNow("ours.example", Id)],
+        [typeof(RetryScheduled)] = [new RetryScheduled("ours.example", 3)],
+        [typeof(DeleteMessage)] = [new DeleteMessage("ours.example", Id, Bounce: true)],
+        [typeof(DeleteAccepted)] = [new DeleteAccepted("ours.example", Id, Found: false)],
         [typeof(DomainQueueSnapshot)] =
         [
             new DomainQueueSnapshot([]),
@@ -68,6 +86,8 @@ public sealed class TunnelSerializerTests : IDisposable
                 new QueuedMessageSnapshot(Id, FullEnvelope, QueuedRecipients, Outcomes, 99, When, 3, When.AddHours(1), Removing: false, DelayNotified: true),
                 new QueuedMessageSnapshot(new MessageId("01J0ABCDEFGHJKMNPQRT"), new Envelope(null), [new Recipient(Recipients[0])],
                     [new RecipientOutcome(Recipients[0], RecipientStatus.Pending, "", "", null)], 1, When, 0, When, Removing: true),
+                new QueuedMessageSnapshot(new MessageId("01J0ABCDEFGHJKMNPQRV"), FullEnvelope, QueuedRecipients, Outcomes, 5, When, 1, When,
+                    Removing: true, History: [new AttemptRecord(When, Outcomes)], Silent: true),
             ]),
         ],
     };
@@ -129,7 +149,7 @@ public sealed class TunnelSerializerTests : IDisposable
         // Manifests are forever: these strings are in journals already.
         Assert.Equal(
             ["q.enqueue", "q.enqueue-accepted", "q.cancel", "q.e.enqueued", "q.e.attempted", "q.e.cancelled", "q.e.removed", "q.s.domain",
-             "q.e.delay-notified"],
+             "q.e.delay-notified", "q.e.deleted", "a.inspect", "a.inspected", "a.retry", "a.retry-scheduled", "a.delete", "a.delete-accepted"],
             TunnelSerializer.Manifests.Select(m => m.Manifest));
         Assert.Equal(4711, _serializer.Identifier);
         Assert.True(_serializer.IncludeManifest);
@@ -152,6 +172,26 @@ public sealed class TunnelSerializerTests : IDisposable
                 Assert.All(forbidden, word => Assert.DoesNotContain(word, text, StringComparison.OrdinalIgnoreCase));
             }
         }
+    }
+
+    [Fact]
+    public void A_snapshot_written_before_attempt_history_still_loads()
+    {
+        // What issue 5's build wrote: no "history", no "silent".
+        var old = """
+            {"messages":[{"id":"01J0ABCDEFGHJKMNPQRS","envelope":{"sender":"a@b.example","body":"Unspecified","smtpUtf8":false,"return":"Unspecified"},
+            "recipients":[{"address":"u1@ours.example","notify":"Unspecified"}],
+            "outcomes":[{"recipient":"u1@ours.example","status":"Deferred","dsn":"4.4.1","detail":"connection refused","relayedWithoutDsn":false}],
+            "size":42,"receivedAt":"2026-03-05T12:34:56.789+02:00","attempts":1,"nextAttemptAt":"2026-03-05T12:39:56.789+02:00",
+            "removing":false,"delayNotified":false}]}
+            """;
+
+        var snapshot = (DomainQueueSnapshot)_serializer.FromBinary(Encoding.UTF8.GetBytes(old), "q.s.domain");
+
+        var message = Assert.Single(snapshot.Messages);
+        Assert.Null(message.History);
+        Assert.False(message.Silent);
+        Assert.Equal(1, message.Attempts);
     }
 
     [Fact]

@@ -51,7 +51,9 @@ public sealed class SmtpListener : ReceiveActor
         });
         Receive<Terminated>(ended =>
         {
-            if (_clients.Remove(ended.ActorRef, out var client)) _limiter.Release(client);
+            if (!_clients.Remove(ended.ActorRef, out var client)) return;
+            _limiter.Release(client);
+            _services.MailLog.Metrics.SessionClosed();
             if (_draining && _clients.Count == 0) ReportDrained();
         });
         Receive<AcceptFailed>(failed =>
@@ -135,8 +137,10 @@ public sealed class SmtpListener : ReceiveActor
             return;
         }
         var admission = _limiter.TryAdmit(client);
+        var family = Observability.RelayFamily.Of(client);
         if (admission != Admission.Admitted)
         {
+            _services.MailLog.Metrics.ConnectionRefused(family);
             var hostname = _services.Settings.Hostname;
             var reply = admission == Admission.NodeFull
                 ? SmtpReplies.TooManyConnections(hostname)
@@ -148,6 +152,7 @@ public sealed class SmtpListener : ReceiveActor
         var session = Context.ActorOf(SmtpSession.Props(connection, _services), $"session-{++_sessions}");
         Context.Watch(session);
         _clients[session] = client;
+        _services.MailLog.Metrics.SessionOpened(family);
     }
 
     /// <summary>421 and close (RFC 5321 §3.1 lets a server refuse a connection this way), bounded in time; no actor needed.</summary>

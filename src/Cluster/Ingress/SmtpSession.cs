@@ -50,7 +50,8 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
         if (_client.IsIPv4MappedToIPv6) _client = _client.MapToIPv4();
         _conversation = new SmtpConversation(services.Settings.Hostname, _limits, services.Relay, _client,
             tlsOffered: services.Settings.Certificate is not null,
-            messageRefused: reply => services.MailLog.Refused(_client, reply.ToString()));
+            messageRefused: reply => services.MailLog.Refused(_client, reply.ToString()),
+            recipientRefused: (reply, from, to) => services.MailLog.RecipientRefused(_client, reply.ToString(), from, to));
 
         ReceiveAsync<GreetingDue>(_ => GreetAsync());
         ReceiveAsync<Drain>(_ =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Tunnel.Cluster.Ingress;
 using Tunnel.Messages.Mail;
 using Tunnel.Messages.Queue;
@@ -8,51 +9,104 @@ namespace Tunnel.Cluster.Observability;
 
 /// <summary>
 /// The mail log: one line per event in a message's life, keyed by queue id, separate from
-/// debug output, in the spirit of Postfix's maillog so that operators can grep it:
-/// <c>2026-11-29T20:30:00.123Z 0ABC…: to=&lt;u@example.com&gt;, relay=mx1.example.com[::1]:25, delay=0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)</c>.
-/// Status words: sent, deferred, failed.
+/// debug output (its own logger category, <see cref="Category"/>), in the spirit of Postfix's
+/// maillog so that operators can grep it:
+/// <c>0ABC…: to=&lt;u@example.com&gt;, relay=mx1.example.com[::1]:25, family=ipv6, delay=0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)</c>.
+/// One line per disposition of each recipient; status words are Postfix's: sent, deferred,
+/// bounced (a permanent failure, whether or not a DSN can go out: the "sender notified" and
+/// "no bounce" lines say which), and deleted (by the operator, without a DSN). Every line also
+/// counts in <see cref="TunnelMetrics"/> under the same words.
 /// </summary>
-public sealed class MailLog(TextWriter output)
+public sealed class MailLog(ILogger logger, TunnelMetrics metrics)
 {
-    private readonly TextWriter _output = TextWriter.Synchronized(output);
+    public const string Category = "mail";
+    public const string Sent = "sent";
+    public const string Deferred = "deferred";
+    public const string Bounced = "bounced";
+    public const string Deleted = "deleted";
 
-    public void Received(MessageId id, IPAddress client, string? clientName, Mailbox? from, int recipients, long size) =>
-        Write(id, $"received from {clientName ?? "unknown"}{ReceivedHeader.AddressLiteral(client)}, from=<{from}>, nrcpt={recipients}, size={size}");
+    public TunnelMetrics Metrics => metrics;
 
-    public void Queued(MessageId id, string domain, int recipients) =>
-        Write(id, $"queued for {domain}, nrcpt={recipients}");
-
-    public void Refused(IPAddress client, string reason) =>
-        Line($"NOQUEUE: refused from {ReceivedHeader.AddressLiteral(client)}: {reason}");
-
-    public void NotQueued(MessageId id, string reason) =>
-        Write(id, $"not queued, client told to retry: {reason}");
-
-    public void Outcome(MessageId id, RecipientOutcome outcome, TimeSpan delay)
+    public void Received(MessageId id, IPAddress client, string? clientName, Mailbox? from, int recipients, long size)
     {
-        var status = outcome.Status switch
-        {
-            RecipientStatus.Delivered => "sent",
-            RecipientStatus.Failed => "failed",
-            _ => "deferred",
-        };
-        var relay = outcome.Relay ?? "none";
-        Write(id, $"to=<{outcome.Recipient}>, relay={relay}, delay={delay.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture)}, dsn={outcome.Dsn}, status={status} ({outcome.Detail})");
+        metrics.MessageAccepted();
+        var name = clientName ?? "unknown";
+        Write(id, $"received from {name}{ReceivedHeader.AddressLiteral(client)}, from=<{from}>, nrcpt={recipients}, size={size}",
+            ("client", client.ToString()), ("clientName", name), ("from", from?.ToString() ?? ""), ("nrcpt", recipients), ("size", size));
     }
 
-    public void Notified(MessageId id, string kinds) => Write(id, $"sender notified: {kinds}");
+    public void Queued(MessageId id, string domain, int recipients) =>
+        Write(id, $"queued for {domain}, nrcpt={recipients}", ("domain", domain), ("nrcpt", recipients));
 
-    public void NotBounced(MessageId id, string reason) => Write(id, $"no bounce: {reason}");
+    public void Refused(IPAddress client, string reason)
+    {
+        metrics.Refused(RefusalReason.Of(reason));
+        Line($"NOQUEUE: refused from {ReceivedHeader.AddressLiteral(client)}: {reason}",
+            ("client", client.ToString()), ("reply", reason), ("reason", RefusalReason.Of(reason)));
+    }
+
+    /// <summary>A recipient refused at RCPT (Postfix's "NOQUEUE: reject: RCPT").</summary>
+    public void RecipientRefused(IPAddress client, string reason, Mailbox? from, Mailbox? to)
+    {
+        metrics.Refused(RefusalReason.Of(reason));
+        Line($"NOQUEUE: refused from {ReceivedHeader.AddressLiteral(client)}: {reason}; from=<{from}> to=<{to}>",
+            ("client", client.ToString()), ("reply", reason), ("reason", RefusalReason.Of(reason)),
+            ("from", from?.ToString() ?? ""), ("to", to?.ToString() ?? ""));
+    }
+
+    public void NotQueued(MessageId id, string reason) =>
+        Write(id, $"not queued, client told to retry: {reason}", ("reason", reason));
+
+    /// <param name="delay">From receipt to this disposition, as Postfix's delay=.</param>
+    public void Outcome(MessageId id, RecipientOutcome outcome, TimeSpan delay, bool deletedSilently = false)
+    {
+        var status = deletedSilently ? Deleted : StatusOf(outcome.Status);
+        var relay = outcome.Relay ?? "none";
+        var family = RelayFamily.Of(outcome.Relay);
+        metrics.Delivery(status, family, delay);
+        var seconds = Math.Round(delay.TotalSeconds, 2);
+        Write(id, $"to=<{outcome.Recipient}>, relay={relay}, family={family}, delay={seconds.ToString("0.##", CultureInfo.InvariantCulture)}, "
+                  + $"dsn={outcome.Dsn}, status={status} ({outcome.Detail})",
+            ("to", outcome.Recipient.ToString()), ("relay", relay), ("family", family), ("delay", seconds), ("dsn", outcome.Dsn),
+            ("status", status), ("reply", outcome.Detail));
+    }
+
+    /// <summary>The word of the log, the metrics and the CLI for a recipient's status.</summary>
+    public static string StatusOf(RecipientStatus status) => status switch
+    {
+        RecipientStatus.Delivered => Sent,
+        RecipientStatus.Failed => Bounced,
+        RecipientStatus.Pending => "pending",
+        _ => Deferred,
+    };
+
+    /// <summary>DSNs went to the sender (Postfix: "sender non-delivery notification").</summary>
+    public void Notified(MessageId id, string kinds) => Write(id, $"sender notified: {kinds}", ("notices", kinds));
+
+    public void NotBounced(MessageId id, string reason) => Write(id, $"no bounce: {reason}", ("reason", reason));
 
     public void DestinationDown(string domain, DateTimeOffset until) =>
-        Line($"{domain}: destination down, no server reachable; its mail waits until {until:yyyy-MM-ddTHH:mm:ssZ}");
+        Line($"{domain}: destination down, no server reachable; its mail waits until {until:yyyy-MM-ddTHH:mm:ssZ}",
+            ("domain", domain), ("downUntil", until));
 
-    public void Cancelled(MessageId id, string domain) => Write(id, $"cancelled for {domain}");
+    public void Cancelled(MessageId id, string domain) => Write(id, $"cancelled for {domain}", ("domain", domain));
 
-    public void Removed(MessageId id, string domain) => Write(id, $"removed from {domain} queue");
+    public void OperatorRetry(string domain, int messages, bool probe) =>
+        Line($"{domain}: retry now requested by the operator for {messages} message(s){(probe ? ", probing the down destination" : "")}",
+            ("domain", domain), ("messages", messages));
 
-    private void Write(MessageId id, string text) => Line($"{id}: {text}");
+    public void OperatorDeleted(MessageId id, string domain, bool bounce) =>
+        Write(id, $"deleted from {domain} queue by the operator{(bounce ? ", sender to be notified" : ", no notice")}",
+            ("domain", domain), ("bounce", bounce));
 
-    private void Line(string text) =>
-        _output.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} mail {text}");
+    public void Removed(MessageId id, string domain) => Write(id, $"removed from {domain} queue", ("domain", domain));
+
+    private void Write(MessageId id, string text, params (string Name, object? Value)[] fields) =>
+        Emit($"{id}: {text}", fields.Prepend(("queueId", id.Value)));
+
+    private void Line(string text, params (string Name, object? Value)[] fields) => Emit(text, fields);
+
+    private void Emit(string text, IEnumerable<(string Name, object? Value)> fields) =>
+        logger.Log(LogLevel.Information, default, new MailLogLine(text, fields.Select(f => new KeyValuePair<string, object?>(f.Name, f.Value)).ToList()),
+            null, MailLogLine.Format);
 }

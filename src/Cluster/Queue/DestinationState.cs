@@ -25,6 +25,18 @@ public sealed class DestinationState(RetrySchedule backoff)
 
     public void ProbeStarted() => _probing = true;
 
+    /// <summary>
+    /// The operator asked for a retry: a down destination may be probed at once rather than at
+    /// the end of its backoff (the operator knows something we do not, e.g. "it is back").
+    /// </summary>
+    public void ProbeNow(DateTimeOffset now)
+    {
+        if (DownUntil > now) DownUntil = now;
+    }
+
+    /// <summary>The probe's message went away (deleted by the operator) before it ended: another may probe.</summary>
+    public void ProbeAbandoned() => _probing = false;
+
     public void AttemptEnded(bool destinationDown, DateTimeOffset now)
     {
         _probing = false;

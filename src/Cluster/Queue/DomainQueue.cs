@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Tunnel.Cluster.Bounces;
 using Tunnel.Messages;
+using Tunnel.Messages.Admin;
 using Tunnel.Messages.Mail;
 using Tunnel.Messages.Queue;
 
@@ -65,6 +66,9 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 
         Command<Enqueue>(Enqueue);
         Command<CancelEnqueue>(Cancel);
+        Command<InspectQueue>(Inspect);
+        Command<RetryNow>(Retry);
+        Command<DeleteMessage>(Delete);
         Command<QueuedMessage.AttemptDue>(due => RequestSlot(due.Id));
         Command<QueuedMessage.AttemptFinished>(Finished);
         Command<ProbeDue>(_ => GrantSlots());
@@ -109,6 +113,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void Resume()
     {
+        ReportDepth();
         foreach (var message in _state.Messages)
         {
             if (message.Removing) Finish(message.Id);
@@ -154,6 +159,63 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             Apply(e);
             StopChild(e.Id);
             _services.MailLog.Cancelled(e.Id, _domain);
+        });
+    }
+
+    /// <summary>The operator's view (<c>tunnel queue list/show/stats</c>): read-only, from the state as it is.</summary>
+    private void Inspect(InspectQueue query)
+    {
+        var messages = _state.Messages
+            .Where(m => query.Id is null || m.Id == query.Id)
+            .OrderBy(m => m.ReceivedAt)
+            .Select(m => new QueuedMessageView(m.Id, m.Envelope, m.Recipients, m.Outcomes, m.Size, m.ReceivedAt, m.Attempts,
+                m.Removing ? null : m.NextAttemptAt, query.Id is null ? [] : m.History.ToList()))
+            .ToList();
+        Sender.Tell(new QueueInspected(_domain, _destination.DownUntil, messages));
+    }
+
+    /// <summary>
+    /// <c>tunnel queue retry</c>: the messages are due now, like Postfix's <c>postqueue -f</c>.
+    /// Their children are told so; they ask for slots as always, so the concurrency limit still
+    /// holds. Nothing is persisted: a retry changes no state, it only brings an attempt forward.
+    /// </summary>
+    private void Retry(RetryNow command)
+    {
+        var now = Now;
+        var due = _state.Messages.Where(m => !m.Removing && (command.Id is null || m.Id == command.Id)).ToList();
+        var probe = _destination.IsDown && due.Count > 0;
+        if (probe) _destination.ProbeNow(now);
+        foreach (var message in due)
+            if (_children.TryGetValue(message.Id, out var child)) child.Tell(new QueuedMessage.ScheduleAttempt(now));
+        if (due.Count > 0) _services.MailLog.OperatorRetry(_domain, due.Count, probe);
+        Sender.Tell(new RetryScheduled(_domain, due.Count));
+        GrantSlots();
+    }
+
+    /// <summary>
+    /// <c>tunnel queue delete</c>: persist the deletion, then finish the message as any other
+    /// (DSN when asked for, spool release, <see cref="MessageRemoved"/>). An attempt in flight
+    /// is abandoned: stopping its child cancels it.
+    /// </summary>
+    private void Delete(DeleteMessage command)
+    {
+        if (_state.Find(command.Id) is not { } message)
+        {
+            Sender.Tell(new DeleteAccepted(_domain, command.Id, Found: false));
+            return;
+        }
+        var sender = Sender;
+        Persist(new MessageDeleted(command.Id, Now, command.Bounce), e =>
+        {
+            var waiting = message.Outcomes.Where(o => !o.IsFinal).Select(o => o.Recipient).ToHashSet();
+            Apply(e);
+            _services.MailLog.OperatorDeleted(e.Id, _domain, e.Bounce);
+            foreach (var outcome in message.Outcomes.Where(o => waiting.Contains(o.Recipient)))
+                _services.MailLog.Outcome(e.Id, outcome, e.At - message.ReceivedAt, deletedSilently: !e.Bounce);
+            if (_inFlight.Remove(e.Id)) _destination.ProbeAbandoned();
+            sender.Tell(new DeleteAccepted(_domain, e.Id, Found: true));
+            Finish(e.Id);
+            GrantSlots();
         });
     }
 
@@ -242,8 +304,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     {
         if (_state.Find(id) is not { Removing: true } message || !_finishing.Add(id)) return;
         StopChild(id);
-        var notices = Notices.Final(message);
-        if (message.Envelope.Sender is null && message.Outcomes.Any(o => o.Status == RecipientStatus.Failed))
+        var notices = message.Silent ? [] : Notices.Final(message);
+        if (!message.Silent && message.Envelope.Sender is null && message.Outcomes.Any(o => o.Status == RecipientStatus.Failed))
             _services.MailLog.NotBounced(id, "the sender is <>: a bounce is never bounced (RFC 5321 §4.5.5)");
         var now = Now;
         var kinds = string.Join(",", notices.Select(n => n.Kind));
@@ -305,9 +367,19 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private void Apply(ITunnelMessage @event)
     {
         _state.Apply(@event);
+        ReportDepth();
         if (++_eventsSinceSnapshot < _settings.SnapshotEvery) return;
         _eventsSinceSnapshot = 0;
         SaveSnapshot(_state.ToSnapshot());
+    }
+
+    private void ReportDepth() =>
+        _services.MailLog.Metrics.QueueChanged(_domain, _state.Messages.Count, _state.OldestReceivedAt);
+
+    protected override void PostStop()
+    {
+        _services.MailLog.Metrics.QueueStopped(_domain);
+        base.PostStop();
     }
 
     private void StartChild(QueuedMessageState message)

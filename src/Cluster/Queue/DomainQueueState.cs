@@ -12,9 +12,12 @@ namespace Tunnel.Cluster.Queue;
 public sealed class DomainQueueState
 {
     private readonly Dictionary<MessageId, QueuedMessageState> _messages = new();
+    // Arrival order, for the oldest message's age (a metric read after every event: kept cheap).
+    private readonly SortedSet<(DateTimeOffset ReceivedAt, string Id)> _arrivals = new();
 
     public IReadOnlyCollection<QueuedMessageState> Messages => _messages.Values;
     public bool IsEmpty => _messages.Count == 0;
+    public DateTimeOffset? OldestReceivedAt => _arrivals.Count == 0 ? null : _arrivals.Min.ReceivedAt;
 
     public QueuedMessageState? Find(MessageId id) => _messages.GetValueOrDefault(id);
 
@@ -23,23 +26,31 @@ public sealed class DomainQueueState
         switch (@event)
         {
             case MessageEnqueued e:
-                _messages.TryAdd(e.Id, QueuedMessageState.From(e));
+                if (_messages.TryAdd(e.Id, QueuedMessageState.From(e))) _arrivals.Add((e.ReceivedAt, e.Id.Value));
                 break;
             case DeliveryAttempted e:
                 Find(e.Id)?.Record(e);
                 break;
             case MessageCancelled e:
-                _messages.Remove(e.Id);
+                Forget(e.Id);
                 break;
             case MessageRemoved e:
-                _messages.Remove(e.Id);
+                Forget(e.Id);
                 break;
             case DelayNotified e:
                 Find(e.Id)?.RecordDelayNotified();
                 break;
+            case MessageDeleted e:
+                Find(e.Id)?.RecordDeleted(e);
+                break;
             default:
                 throw new ArgumentException($"not a DomainQueue event: {@event.GetType().Name}");
         }
+    }
+
+    private void Forget(MessageId id)
+    {
+        if (_messages.Remove(id, out var message)) _arrivals.Remove((message.ReceivedAt, id.Value));
     }
 
     /// <summary>
@@ -91,7 +102,11 @@ public sealed class DomainQueueState
     public static DomainQueueState From(DomainQueueSnapshot snapshot)
     {
         var state = new DomainQueueState();
-        foreach (var message in snapshot.Messages) state._messages[message.Id] = QueuedMessageState.From(message);
+        foreach (var message in snapshot.Messages)
+        {
+            state._messages[message.Id] = QueuedMessageState.From(message);
+            state._arrivals.Add((message.ReceivedAt, message.Id.Value));
+        }
         return state;
     }
 }

@@ -3,15 +3,27 @@ using Tunnel.Messages.Queue;
 
 namespace Tunnel.Cluster.Queue;
 
-/// <summary>One message in a DomainQueue: its envelope, its recipients in this domain and each one's latest outcome.</summary>
+/// <summary>
+/// One message in a DomainQueue: its envelope, its recipients in this domain, each one's latest
+/// outcome, and the latest attempts (for the operator: <c>tunnel queue show</c>).
+/// </summary>
 public sealed class QueuedMessageState
 {
+    /// <summary>Attempts kept per message; older ones are dropped (a message retried for days has hundreds).</summary>
+    public const int HistoryLimit = 20;
+
+    /// <summary>The reason every waiting recipient gets when the operator deletes the message.</summary>
+    public const string DeletedDetail = "deleted by the operator";
+
     private readonly List<RecipientOutcome> _outcomes;
+    private readonly Queue<AttemptRecord> _history;
 
     private QueuedMessageState(MessageId id, Envelope envelope, IReadOnlyList<Recipient> recipients,
         IEnumerable<RecipientOutcome> outcomes, long size, DateTimeOffset receivedAt, int attempts,
-        DateTimeOffset nextAttemptAt, bool removing, bool delayNotified)
+        DateTimeOffset nextAttemptAt, bool removing, bool delayNotified, IEnumerable<AttemptRecord> history, bool silent)
     {
+        _history = new Queue<AttemptRecord>(history.TakeLast(HistoryLimit));
+        Silent = silent;
         Id = id;
         Envelope = envelope;
         Recipients = recipients;
@@ -38,6 +50,12 @@ public sealed class QueuedMessageState
     /// <summary>A delay DSN went to the sender already; there is one per message.</summary>
     public bool DelayNotified { get; private set; }
 
+    /// <summary>Deleted by the operator without a bounce: no notice goes out for it.</summary>
+    public bool Silent { get; private set; }
+
+    /// <summary>The latest attempts (at most <see cref="HistoryLimit"/>), oldest first.</summary>
+    public IReadOnlyCollection<AttemptRecord> History => _history;
+
     /// <summary>The latest outcome of each recipient, in <see cref="Recipients"/> order.</summary>
     public IReadOnlyList<RecipientOutcome> Outcomes => _outcomes;
 
@@ -54,18 +72,42 @@ public sealed class QueuedMessageState
         }
         if (attempt.NextAttemptAt is { } next) NextAttemptAt = next;
         Removing = _outcomes.All(o => o.IsFinal);
+        Remember(new AttemptRecord(attempt.At, attempt.Outcomes));
+    }
+
+    /// <summary>The operator deleted the message: whoever still waits fails with 5.0.0, and it leaves the queue.</summary>
+    public void RecordDeleted(MessageDeleted deleted)
+    {
+        var failed = new List<RecipientOutcome>();
+        for (var i = 0; i < _outcomes.Count; i++)
+        {
+            if (_outcomes[i].IsFinal) continue;
+            _outcomes[i] = new RecipientOutcome(_outcomes[i].Recipient, RecipientStatus.Failed, "5.0.0", DeletedDetail, null);
+            failed.Add(_outcomes[i]);
+        }
+        Removing = true;
+        Silent = !deleted.Bounce;
+        if (failed.Count > 0) Remember(new AttemptRecord(deleted.At, failed));
+    }
+
+    private void Remember(AttemptRecord attempt)
+    {
+        _history.Enqueue(attempt);
+        while (_history.Count > HistoryLimit) _history.Dequeue();
     }
 
     public void RecordDelayNotified() => DelayNotified = true;
 
     public QueuedMessageSnapshot ToSnapshot() =>
-        new(Id, Envelope, Recipients, _outcomes.ToList(), Size, ReceivedAt, Attempts, NextAttemptAt, Removing, DelayNotified);
+        new(Id, Envelope, Recipients, _outcomes.ToList(), Size, ReceivedAt, Attempts, NextAttemptAt, Removing, DelayNotified,
+            _history.ToList(), Silent);
 
     public static QueuedMessageState From(QueuedMessageSnapshot s) =>
-        new(s.Id, s.Envelope, s.Recipients, s.Outcomes, s.Size, s.ReceivedAt, s.Attempts, s.NextAttemptAt, s.Removing, s.DelayNotified);
+        new(s.Id, s.Envelope, s.Recipients, s.Outcomes, s.Size, s.ReceivedAt, s.Attempts, s.NextAttemptAt, s.Removing, s.DelayNotified,
+            s.History ?? [], s.Silent);
 
     public static QueuedMessageState From(MessageEnqueued e) =>
         new(e.Id, e.Envelope, e.Recipients,
             e.Recipients.Select(r => new RecipientOutcome(r.Address, RecipientStatus.Pending, "", "", null)),
-            e.Size, e.ReceivedAt, attempts: 0, nextAttemptAt: e.ReceivedAt, removing: false, delayNotified: false);
+            e.Size, e.ReceivedAt, attempts: 0, nextAttemptAt: e.ReceivedAt, removing: false, delayNotified: false, history: [], silent: false);
 }

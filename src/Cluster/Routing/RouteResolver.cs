@@ -1,6 +1,7 @@
 using System.Net;
 using DnsClient;
 using DnsClient.Protocol;
+using Tunnel.Cluster.Observability;
 
 namespace Tunnel.Cluster.Routing;
 
@@ -15,9 +16,12 @@ public sealed class RouteResolver
 {
     private const int MaxCnameHops = 8;
     private readonly LookupClient _dns;
+    private readonly TunnelMetrics? _metrics;
 
-    public RouteResolver(IReadOnlyList<IPEndPoint> servers, TimeSpan timeout)
+    /// <param name="metrics">Counts every question and its result (tunnel_dns_lookups_total); null for the CLI's one-off checks.</param>
+    public RouteResolver(IReadOnlyList<IPEndPoint> servers, TimeSpan timeout, TunnelMetrics? metrics = null)
     {
+        _metrics = metrics;
         var options = servers.Count > 0
             ? new LookupClientOptions(servers.Select(s => new NameServer(s)).ToArray())
             : new LookupClientOptions();
@@ -76,12 +80,39 @@ public sealed class RouteResolver
         return answer.Records.OfType<AaaaRecord>().Select(r => r.Address).ToList();
     }
 
+    /// <summary>
+    /// A host's own A and AAAA addresses, or why DNS could not say (for `tunnel dns plan`, which
+    /// must not mistake a failing resolver for a host without addresses).
+    /// </summary>
+    public async Task<(IReadOnlyList<IPAddress> Addresses, string? Problem)> HostAddressesAsync(string name, CancellationToken cancel)
+    {
+        var v6 = await QueryAsync(name, QueryType.AAAA, cancel);
+        var v4 = await QueryAsync(name, QueryType.A, cancel);
+        var problem = new[] { v6, v4 }.FirstOrDefault(a => a.Status != Answer.Ok) is { } failed
+            ? failed.Status == Answer.NxDomain ? $"{name} does not exist (NXDOMAIN)" : $"lookup of {name} failed: {failed.Detail}"
+            : null;
+        return (v4.Records.OfType<ARecord>().Select(r => (IPAddress)r.Address)
+            .Concat(v6.Records.OfType<AaaaRecord>().Select(r => r.Address)).Distinct().ToList(), problem);
+    }
+
     private enum Answer { Ok, NxDomain, Temporary }
 
     private sealed record QueryResult(Answer Status, IReadOnlyList<DnsResourceRecord> Records, string Detail);
 
-    /// <summary>One question, following CNAME chains the server did not resolve for us.</summary>
     private async Task<QueryResult> QueryAsync(string name, QueryType type, CancellationToken cancel)
+    {
+        var result = await AskAsync(name, type, cancel);
+        _metrics?.DnsLookup(type.ToString(), result.Status switch
+        {
+            Answer.Ok => "ok",
+            Answer.NxDomain => "nxdomain",
+            _ => "failed",
+        });
+        return result;
+    }
+
+    /// <summary>One question, following CNAME chains the server did not resolve for us.</summary>
+    private async Task<QueryResult> AskAsync(string name, QueryType type, CancellationToken cancel)
     {
         for (var hop = 0; hop < MaxCnameHops; hop++)
         {

@@ -81,6 +81,14 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         return Convert.ToInt64(await count.ExecuteScalarAsync(cancel));
     }
 
+    /// <summary>Throws unless the database answers a trivial query: the storage half of the node's readiness.</summary>
+    public async Task PingAsync(CancellationToken cancel)
+    {
+        await using var connection = await OpenAsync(cancel);
+        await using var select = Command(connection, null, "SELECT 1");
+        await select.ExecuteScalarAsync(cancel);
+    }
+
     internal async Task<DbConnection> OpenAsync(CancellationToken cancel)
     {
         var connection = connect();

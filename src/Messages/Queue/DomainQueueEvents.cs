@@ -26,6 +26,14 @@ public sealed record DeliveryAttempted(
 /// </summary>
 public sealed record DelayNotified(MessageId Id) : ITunnelMessage;
 
+/// <summary>
+/// The operator deleted the message (<c>tunnel queue delete</c>): every recipient not yet final
+/// fails with 5.0.0 "deleted by the operator". With <see cref="Bounce"/> the sender gets the
+/// failure DSN it would get for any failed recipient; without, no notice at all goes out (like
+/// Postfix's <c>postsuper -d</c>). The message then leaves the queue as usual.
+/// </summary>
+public sealed record MessageDeleted(MessageId Id, DateTimeOffset At, bool Bounce) : ITunnelMessage;
+
 /// <summary>Ingress withdrew the message before confirming it (see <see cref="CancelEnqueue"/>).</summary>
 public sealed record MessageCancelled(MessageId Id) : ITunnelMessage;
 

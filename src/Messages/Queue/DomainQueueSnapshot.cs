@@ -8,6 +8,8 @@ public sealed record DomainQueueSnapshot(IReadOnlyList<QueuedMessageSnapshot> Me
 /// <summary>One message in a <see cref="DomainQueueSnapshot"/>.</summary>
 /// <param name="Outcomes">The latest outcome of each recipient, in <paramref name="Recipients"/> order (Pending before any attempt).</param>
 /// <param name="DelayNotified">A delay DSN was sent already (one per message, RFC 3464 §2.3.3).</param>
+/// <param name="History">The latest attempts, oldest first; null in snapshots written before it was kept.</param>
+/// <param name="Silent">Deleted by the operator without a bounce: the message owes no notice any more.</param>
 public sealed record QueuedMessageSnapshot(
     MessageId Id,
     Envelope Envelope,
@@ -18,4 +20,6 @@ public sealed record QueuedMessageSnapshot(
     int Attempts,
     DateTimeOffset NextAttemptAt,
     bool Removing,
-    bool DelayNotified = false);
+    bool DelayNotified = false,
+    IReadOnlyList<AttemptRecord>? History = null,
+    bool Silent = false);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Tunnel.Messages.Mail;
+using Tunnel.Messages.Admin;
 using Tunnel.Messages.Queue;
 
 namespace Tunnel.Messages.Serialization;
@@ -24,6 +25,13 @@ namespace Tunnel.Messages.Serialization;
 [JsonSerializable(typeof(DelayNotified))]
 [JsonSerializable(typeof(MessageRemoved))]
 [JsonSerializable(typeof(DomainQueueSnapshot))]
+[JsonSerializable(typeof(MessageDeleted))]
+[JsonSerializable(typeof(InspectQueue))]
+[JsonSerializable(typeof(QueueInspected))]
+[JsonSerializable(typeof(RetryNow))]
+[JsonSerializable(typeof(RetryScheduled))]
+[JsonSerializable(typeof(DeleteMessage))]
+[JsonSerializable(typeof(DeleteAccepted))]
 internal sealed partial class TunnelJsonContext : JsonSerializerContext;
 
 /// <summary>A mailbox is written as its address text ("local@domain").</summary>

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization.Metadata;
 using Akka.Actor;
 using System.Runtime.Serialization;
 using Akka.Serialization;
+using Tunnel.Messages.Admin;
 using Tunnel.Messages.Queue;
 
 namespace Tunnel.Messages.Serialization;
@@ -29,6 +30,13 @@ public sealed class TunnelSerializer(ExtendedActorSystem system) : SerializerWit
         (typeof(MessageRemoved), "q.e.removed"),
         (typeof(DomainQueueSnapshot), "q.s.domain"),
         (typeof(DelayNotified), "q.e.delay-notified"),
+        (typeof(MessageDeleted), "q.e.deleted"),
+        (typeof(InspectQueue), "a.inspect"),
+        (typeof(QueueInspected), "a.inspected"),
+        (typeof(RetryNow), "a.retry"),
+        (typeof(RetryScheduled), "a.retry-scheduled"),
+        (typeof(DeleteMessage), "a.delete"),
+        (typeof(DeleteAccepted), "a.delete-accepted"),
     ];
 
     private static readonly Dictionary<Type, string> ManifestByType = Manifests.ToDictionary(m => m.Type, m => m.Manifest);

@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Tunnel.Cluster.Ingress.Protocol;
 using Tunnel.Cluster.Routing;
 using Tunnel.Node.Configuration;
@@ -6,14 +8,14 @@ using Tunnel.Node.Configuration;
 namespace Tunnel.Node.Cli;
 
 /// <summary>
-/// <c>tunnel dns check &lt;domain&gt; [--config file]</c>: the route this node would take for a
-/// domain, as the delivery engine computes it (same resolver, same own addresses, same families
-/// and policies): MX hosts by preference, every address and what the planner made of it, and
-/// the verdict. Exit 0 when mail would be delivered somewhere, 1 when it would wait or fail.
+/// <c>tunnel dns check &lt;domain&gt; [--config file] [--json]</c>: the route this node would take
+/// for a domain, as the delivery engine computes it (same resolver, same own addresses, same
+/// families and policies): MX hosts by preference, every address and what the planner made of
+/// it, and the verdict. Exit 0 when mail would be delivered somewhere, 1 when it would wait or fail.
 /// </summary>
 public static class DnsCheckCommand
 {
-    public static async Task<int> RunAsync(string domainText, TunnelSettings settings, TextWriter output)
+    public static async Task<int> RunAsync(string domainText, TunnelSettings settings, TextWriter output, bool json = false)
     {
         var domain = AddressParser.NormaliseDomain(domainText);
         if (domain is null || domain.StartsWith('['))
@@ -21,41 +23,55 @@ public static class DnsCheckCommand
             await output.WriteLineAsync($"tunnel dns check: '{domainText}' is not a domain name");
             return 64;
         }
+        var check = await CheckAsync(domain, settings);
+        if (json) await output.WriteLineAsync(JsonSerializer.Serialize(check, DnsCheckJson.Default.DnsCheckView));
+        else await WriteTextAsync(check, output);
+        return check.Verdict == "deliver" ? 0 : 1;
+    }
+
+    private static async Task<DnsCheckView> CheckAsync(string domain, TunnelSettings settings)
+    {
         var resolver = new RouteResolver(settings.Routing.DnsServers, settings.Routing.DnsTimeout);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var policy = await RoutingPolicyBuilder.BuildAsync(settings.Routing, settings.Outbound.Port, settings.Ingress.Listen, resolver, timeout.Token);
-
-        await output.WriteLineAsync($"domain {domain}");
-        await output.WriteLineAsync($"node   reaches {policy.Reachable}" + (policy.Nat64 is null ? "" : $", IPv4 through NAT64 {policy.Nat64}")
-            + $"; family policy {policy.FamilyPolicyFor(domain)}; next hops on port {policy.Port}");
+        var view = new DnsCheckView(domain, policy.Reachable.ToString(), policy.Nat64?.ToString(), policy.FamilyPolicyFor(domain).ToString(),
+            policy.Port, ImplicitMx: false, Hosts: [], Verdict: "", Dsn: null, Detail: null, Targets: []);
 
         var lookup = await resolver.ResolveAsync(domain, timeout.Token);
         if (lookup is RouteFailure failure)
-        {
-            await output.WriteLineAsync($"verdict {(failure.Permanent ? "fail" : "defer")} {failure.Dsn}: {failure.Detail}");
-            return 1;
-        }
+            return view with { Verdict = failure.Permanent ? "fail" : "defer", Dsn = failure.Dsn, Detail = failure.Detail };
         var route = (Route)lookup;
         var plan = RoutePlanner.Plan(route, policy with { Shuffle = null });
-        await output.WriteLineAsync(route.ImplicitMx ? "mx     none: the domain itself (implicit MX, RFC 5321 §5.1)" : "mx");
-        foreach (var host in route.Hosts.OrderBy(h => h.Preference))
+        var hosts = route.Hosts.OrderBy(h => h.Preference).Select(host => new DnsCheckHost(host.Preference, host.Name,
+            plan.Addresses.Where(a => a.Host == host).Select(a => new DnsCheckAddress(a.Address.ToString(),
+                a.Address.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6", Describe(a.Verdict),
+                a.ConnectTo is { } to && !to.Address.Equals(a.Address) ? to.Address.ToString() : null)).ToList())).ToList();
+        view = view with { ImplicitMx = route.ImplicitMx, Hosts = hosts, Resolved = true };
+        return plan is Targets targets
+            ? view with { Verdict = "deliver", Targets = targets.List.Select(t => t.ToString()!).ToList() }
+            : view with { Verdict = ((NoTargets)plan).Permanent ? "fail" : "defer", Dsn = ((NoTargets)plan).Dsn, Detail = ((NoTargets)plan).Detail };
+    }
+
+    private static async Task WriteTextAsync(DnsCheckView check, TextWriter output)
+    {
+        await output.WriteLineAsync($"domain {check.Domain}");
+        await output.WriteLineAsync($"node   reaches {check.Reaches}" + (check.Nat64 is null ? "" : $", IPv4 through NAT64 {check.Nat64}")
+            + $"; family policy {check.FamilyPolicy}; next hops on port {check.Port}");
+        if (!check.Resolved)
+        {
+            await output.WriteLineAsync($"verdict {check.Verdict} {check.Dsn}: {check.Detail}");
+            return;
+        }
+        await output.WriteLineAsync(check.ImplicitMx ? "mx     none: the domain itself (implicit MX, RFC 5321 §5.1)" : "mx");
+        foreach (var host in check.Hosts)
         {
             await output.WriteLineAsync($"  {host.Preference,5} {host.Name}" + (host.Addresses.Count == 0 ? "  (no address)" : ""));
-            foreach (var address in plan.Addresses.Where(a => a.Host == host))
-            {
-                var family = address.Address.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6";
-                var via = address.ConnectTo is { } to && !to.Address.Equals(address.Address) ? $" via {to.Address}" : "";
-                await output.WriteLineAsync($"        {address.Address,-40} {family}  {Describe(address.Verdict)}{via}");
-            }
+            foreach (var address in host.Addresses)
+                await output.WriteLineAsync($"        {address.Address,-40} {address.Family}  {address.Verdict}{(address.Via is null ? "" : $" via {address.Via}")}");
         }
-        if (plan is Targets targets)
-        {
-            await output.WriteLineAsync($"verdict deliver, trying in order: {string.Join(", ", targets.List)}");
-            return 0;
-        }
-        var none = (NoTargets)plan;
-        await output.WriteLineAsync($"verdict {(none.Permanent ? "fail" : "defer")} {none.Dsn}: {none.Detail}");
-        return 1;
+        await output.WriteLineAsync(check.Verdict == "deliver"
+            ? $"verdict deliver, trying in order: {string.Join(", ", check.Targets)}"
+            : $"verdict {check.Verdict} {check.Dsn}: {check.Detail}");
     }
 
     private static string Describe(AddressVerdict verdict) => verdict switch
@@ -70,3 +86,21 @@ public static class DnsCheckCommand
         _ => verdict.ToString(),
     };
 }
+
+/// <summary><c>tunnel dns check --json</c>: the route as data. <paramref name="Verdict"/> is deliver, defer or fail.</summary>
+/// <param name="Targets">For deliver: "host[address]:port" in the order they would be tried.</param>
+public sealed record DnsCheckView(string Domain, string Reaches, string? Nat64, string FamilyPolicy, int Port, bool ImplicitMx,
+    IReadOnlyList<DnsCheckHost> Hosts, string Verdict, string? Dsn, string? Detail, IReadOnlyList<string> Targets)
+{
+    /// <summary>False when the lookup itself failed (no MX section to show).</summary>
+    [JsonIgnore] public bool Resolved { get; init; }
+}
+
+public sealed record DnsCheckHost(int Preference, string Name, IReadOnlyList<DnsCheckAddress> Addresses);
+
+/// <param name="Via">The address actually connected to when it differs (NAT64 synthesis).</param>
+public sealed record DnsCheckAddress(string Address, string Family, string Verdict, string? Via);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(DnsCheckView))]
+public sealed partial class DnsCheckJson : JsonSerializerContext;

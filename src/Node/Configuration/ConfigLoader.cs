@@ -18,6 +18,8 @@ public static class ConfigLoader
         ["TUNNEL_DATA"] = "tunnel.storage.sqlite.path",
         ["TUNNEL_POSTGRES"] = "tunnel.storage.postgresql.connection-string",
         ["TUNNEL_CLUSTER_HOSTNAME"] = "tunnel.cluster.hostname",
+        ["TUNNEL_ADMIN_TOKEN"] = "tunnel.admin.token",
+        ["TUNNEL_LOG_FORMAT"] = "tunnel.log.format",
     };
 
     public static string DefaultText()
@@ -35,7 +37,15 @@ public static class ConfigLoader
         if (file is not null)
         {
             if (!File.Exists(file)) throw new ConfigurationException([$"--config: file '{file}' does not exist"]);
-            config = Overlay(File.ReadAllText(file), config);
+            try
+            {
+                config = Overlay(File.ReadAllText(file), config);
+            }
+            catch (Exception e) when (e is not ConfigurationException)
+            {
+                // HOCON that does not parse: no key to name, but the parser's own words and position.
+                throw new ConfigurationException([$"{file}: not valid HOCON: {e.Message}"]);
+            }
         }
         environment ??= System.Environment.GetEnvironmentVariable;
         foreach (var (variable, key) in Environment)

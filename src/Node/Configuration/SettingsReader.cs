@@ -112,7 +112,37 @@ public sealed class SettingsReader
             Int("tunnel.cluster.port", min: 0, max: 65535),
             Seeds("tunnel.cluster.seeds"));
 
-        return new TunnelSettings(ingress, routing, outbound, queue, storage, cluster);
+        return new TunnelSettings(ingress, routing, outbound, queue, storage, cluster, Admin(), Log());
+    }
+
+    /// <summary>
+    /// The admin endpoint steers the cluster (leave, down, delete mail), so off loopback it
+    /// must ask for a token: a missing one is an error here, not an open door at run time.
+    /// </summary>
+    private AdminSettings Admin()
+    {
+        const string listenKey = "tunnel.admin.listen", tokenKey = "tunnel.admin.token";
+        var text = String(listenKey).Trim();
+        var token = String(tokenKey).Trim();
+        if (text.Length == 0 || text is "off" or "false") return new AdminSettings(null, token);
+        var endpoint = ParseEndpoint(text, defaultPort: null);
+        if (endpoint is null)
+        {
+            Problem(listenKey, $"'{text}' is not an endpoint like \"127.0.0.1:8025\" or \"[::1]:8025\" (or off)");
+            return new AdminSettings(null, token);
+        }
+        if (!IPAddress.IsLoopback(endpoint.Address) && token.Length == 0)
+            Problem(tokenKey, $"must be set (or TUNNEL_ADMIN_TOKEN) because {listenKey} = \"{text}\" is not a loopback address");
+        else if (token.Length is > 0 and < 16)
+            Problem(tokenKey, "is shorter than 16 characters: too easy to guess for a key to the whole cluster");
+        return new AdminSettings(endpoint, token);
+    }
+
+    private LogSettings Log()
+    {
+        var format = String("tunnel.log.format").Trim().ToLowerInvariant();
+        if (format is not ("text" or "json")) Problem("tunnel.log.format", $"'{format}' is not text or json");
+        return new LogSettings(format == "json");
     }
 
     private void Problem(string key, string why) => _problems.Add($"{key}: {why}");
@@ -129,7 +159,12 @@ public sealed class SettingsReader
     private IReadOnlyList<string> Strings(string key)
     {
         if (!Has(key)) return [];
-        try { return _config.GetStringList(key).ToList(); }
+        try
+        {
+            var list = _config.GetStringList(key).ToList();
+            if (list.Any(s => s is null)) { Problem(key, "must be a list of strings (an element is missing: an unclosed [ ?)"); return []; }
+            return list;
+        }
         catch (Exception e) { Problem(key, $"must be a list of strings ({e.Message})"); return []; }
     }
 

@@ -26,6 +26,19 @@ public sealed record StorageSettings(string Provider, string SqlitePath, string 
 /// <summary>This node's cluster (remoting) address and whom to join, from <c>tunnel.cluster</c>.</summary>
 public sealed record ClusterSettings(string Hostname, int Port, IReadOnlyList<DnsEndPoint> Seeds);
 
+/// <summary>The admin endpoint (<c>tunnel.admin</c>): where it listens, and the bearer token it asks for.</summary>
+/// <param name="Listen">Null when the endpoint is off (<c>listen = off</c>).</param>
+/// <param name="Token">Empty: no token (allowed on loopback only).</param>
+public sealed record AdminSettings(IPEndPoint? Listen, string Token)
+{
+    /// <summary>Whether requests must carry the token: always when one is set, and it is set whenever the endpoint is not on loopback.</summary>
+    public bool RequiresToken => Token.Length > 0;
+}
+
+/// <summary>How the node writes its log (<c>tunnel.log</c>).</summary>
+/// <param name="Json">One JSON object per line instead of text.</param>
+public sealed record LogSettings(bool Json);
+
 /// <summary>The whole <c>tunnel { }</c> block, parsed once and validated (<see cref="SettingsReader"/>).</summary>
 public sealed record TunnelSettings(
     IngressSettings Ingress,
@@ -33,4 +46,6 @@ public sealed record TunnelSettings(
     OutboundSettings Outbound,
     QueueSettings Queue,
     StorageSettings Storage,
-    ClusterSettings Cluster);
+    ClusterSettings Cluster,
+    AdminSettings Admin,
+    LogSettings Log);

@@ -43,6 +43,7 @@ public sealed class SmtpConversation
     private readonly SessionLimits _limits;
     private readonly SmtpDialog _dialog;
     private readonly Action<SmtpReply> _messageRefused;
+    private readonly Action<SmtpReply, Mailbox?, Mailbox?> _recipientRefused;
     private readonly StringBuilder _replies = new();
     private CommandLineReader _lines;
     private int _errors;
@@ -58,8 +59,9 @@ public sealed class SmtpConversation
     private SmtpReply? _chunkRefusal;
 
     public SmtpConversation(string hostname, SessionLimits limits, RelayPolicy relay, IPAddress client, bool tlsOffered,
-        Action<SmtpReply>? messageRefused = null)
+        Action<SmtpReply>? messageRefused = null, Action<SmtpReply, Mailbox?, Mailbox?>? recipientRefused = null)
     {
+        _recipientRefused = recipientRefused ?? ((_, _, _) => { });
         _hostname = hostname;
         _limits = limits;
         _dialog = new SmtpDialog(new DialogOptions(hostname, limits.MaxMessageSize, limits.MaxRecipients, tlsOffered), relay, client);
@@ -179,6 +181,7 @@ public sealed class SmtpConversation
     {
         PendingDomain = null;
         var step = _dialog.DomainVerified(verdict);
+        if (!step.Reply!.IsPositive) _recipientRefused(step.Reply, _dialog.Envelope?.Sender, null);
         Reply(step.Reply!);
     }
 
@@ -192,6 +195,9 @@ public sealed class SmtpConversation
     private ConversationNeed? Apply(DialogStep step, SmtpCommand command)
     {
         if (step.Reply is { Code: >= 500 and <= 504 }) _errors++;
+        // The mail log's NOQUEUE line (and metric) for a refused recipient; syntax errors are not refusals.
+        if (command is RcptCommand rcpt && step.Reply is { IsPositive: false, Code: not (>= 500 and <= 504) } refusal)
+            _recipientRefused(refusal, _dialog.Envelope?.Sender, rcpt.Recipient);
         switch (step.Effect)
         {
             case SessionEffect.BeginData:

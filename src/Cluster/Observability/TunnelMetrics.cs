@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using Prometheus;
+
+namespace Tunnel.Cluster.Observability;
+
+/// <summary>
+/// The node's metrics, in one Prometheus registry of its own (never the process-wide default, so
+/// that several nodes in one test process keep their numbers apart), served as text on the admin
+/// endpoint's <c>/metrics</c>. The words are the mail log's: a recipient the log calls "deferred"
+/// is counted under status="deferred". Counters are bumped where the mail log writes its line
+/// (<see cref="MailLog"/>), gauges are read just before each scrape. Owns: names, labels, help
+/// texts and buckets. Does not own: cluster and shard gauges (the node fills them before a scrape).
+/// </summary>
+public sealed class TunnelMetrics
+{
+    // From a second to a day: a relay's delays are seconds when all is well, hours when a
+    // destination was down.
+    private static readonly double[] DelayBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600];
+
+    private readonly ConcurrentDictionary<string, (int Messages, DateTimeOffset? Oldest)> _queues = new();
+    private readonly Gauge _sessionsOpen;
+    private readonly Counter _connections;
+    private readonly Counter _accepted;
+    private readonly Counter _refused;
+    private readonly Counter _deliveries;
+    private readonly Histogram _delay;
+    private readonly Counter _dnsLookups;
+    private readonly Gauge _queueMessages;
+    private readonly Gauge _queueOldest;
+    private readonly Gauge _queueDomains;
+
+    public TunnelMetrics() : this(Metrics.NewCustomRegistry()) { }
+
+    public TunnelMetrics(CollectorRegistry registry)
+    {
+        Registry = registry;
+        var factory = Metrics.WithCustomRegistry(registry);
+        _sessionsOpen = factory.CreateGauge("tunnel_smtp_sessions_open", "SMTP sessions open on this node now.");
+        _connections = factory.CreateCounter("tunnel_smtp_connections_total",
+            "SMTP connections accepted by TCP, before the connection limits, by the client's address family (ipv4, ipv6).", "family");
+        _accepted = factory.CreateCounter("tunnel_messages_accepted_total",
+            "Messages answered 250 after their data: stored and queued for every recipient domain.");
+        _refused = factory.CreateCounter("tunnel_messages_refused_total",
+            "Refusals, one per NOQUEUE line of the mail log: connections over a limit, early talkers, recipients and messages, by reason.",
+            "reason");
+        _deliveries = factory.CreateCounter("tunnel_deliveries_total",
+            "Delivery outcomes per recipient, by status (sent, deferred, bounced) and the family of the connection that gave the answer "
+            + "(ipv4, ipv6; none when no server answered).", "status", "family");
+        _delay = factory.CreateHistogram("tunnel_delivery_delay_seconds",
+            "Time from receipt to delivery of each recipient sent, by the family of the delivering connection.",
+            new HistogramConfiguration { LabelNames = ["family"], Buckets = DelayBuckets });
+        _dnsLookups = factory.CreateCounter("tunnel_dns_lookups_total",
+            "DNS questions asked for routing and relay checks, by type (MX, A, AAAA) and result (ok, nxdomain, failed).", "type", "result");
+        _queueMessages = factory.CreateGauge("tunnel_queue_messages",
+            "Messages in the domain queues running on this node (a message for two domains counts in both).");
+        _queueOldest = factory.CreateGauge("tunnel_queue_oldest_age_seconds", "Age of the oldest message queued on this node; 0 when none.");
+        _queueDomains = factory.CreateGauge("tunnel_queue_domains", "Domain queues running on this node.");
+        ClusterMembers = factory.CreateGauge("tunnel_cluster_members",
+            "Cluster members as this node sees them, by status (joining, up, leaving, exiting, down, unreachable).", "status");
+        Shards = factory.CreateGauge("tunnel_shards", "Shards of the domain queues hosted by this node.");
+        registry.AddBeforeCollectCallback(UpdateQueueGauges);
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>Filled by the node before each scrape (<c>Cluster.State</c>).</summary>
+    public Gauge ClusterMembers { get; }
+
+    /// <summary>Filled by the node before each scrape (the local shard region's state).</summary>
+    public Gauge Shards { get; }
+
+    public void SessionOpened(string family)
+    {
+        _connections.WithLabels(family).Inc();
+        _sessionsOpen.Inc();
+    }
+
+    public void SessionClosed() => _sessionsOpen.Dec();
+
+    /// <summary>A connection refused before any session (over a limit): counted as a connection, not as a session.</summary>
+    public void ConnectionRefused(string family) => _connections.WithLabels(family).Inc();
+
+    public void MessageAccepted() => _accepted.Inc();
+
+    public void Refused(string reason) => _refused.WithLabels(reason).Inc();
+
+    public void Delivery(string status, string family, TimeSpan delay)
+    {
+        _deliveries.WithLabels(status, family).Inc();
+        if (status == MailLog.Sent) _delay.WithLabels(family).Observe(delay.TotalSeconds);
+    }
+
+    public void DnsLookup(string type, string result) => _dnsLookups.WithLabels(type, result).Inc();
+
+    /// <summary>A domain queue on this node now holds so much; its oldest message arrived then.</summary>
+    public void QueueChanged(string domain, int messages, DateTimeOffset? oldest) => _queues[domain] = (messages, oldest);
+
+    public void QueueStopped(string domain) => _queues.TryRemove(domain, out _);
+
+    private void UpdateQueueGauges()
+    {
+        var queues = _queues.Values.ToList();
+        _queueMessages.Set(queues.Sum(q => q.Messages));
+        _queueDomains.Set(queues.Count);
+        var oldest = queues.Where(q => q.Oldest is not null).Select(q => q.Oldest!.Value).DefaultIfEmpty().Min();
+        _queueOldest.Set(oldest == default ? 0 : Math.Max(0, (DateTimeOffset.UtcNow - oldest).TotalSeconds));
+    }
+}
