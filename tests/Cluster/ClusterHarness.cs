@@ -51,7 +51,7 @@ public sealed class ClusterHarness : IAsyncDisposable
             else dns.Zone.A(host, "127.0.0.3");
         }
         var harness = new ClusterHarness(postgres, dns, v6, v4, names);
-        var clusterPorts = Enumerable.Range(0, nodes).Select(_ => FreePort()).ToList();
+        var clusterPorts = Enumerable.Range(0, nodes).Select(_ => FreePorts.Next()).ToList();
         for (var i = 1; i <= nodes; i++)
         {
             var config = Path.Combine(harness._directory, $"node{i}.hocon");
@@ -125,12 +125,5 @@ public sealed class ClusterHarness : IAsyncDisposable
         await Postgres.DisposeAsync();
         try { Directory.Delete(_directory, recursive: true); }
         catch (IOException) { /* temp directory */ }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }

@@ -20,7 +20,7 @@ public sealed class OperatorDownsACrashedNode : IAsyncLifetime
     public async Task An_unreachable_member_is_downed_and_removed()
     {
         await using var dns = await TestDnsServer.StartAsync();
-        var (portA, portB) = (FreePort(), FreePort());
+        var (portA, portB) = (FreePorts.Next(), FreePorts.Next());
         var a = await Start(await Config("a", dns, portA, portA));
         var b = await Start(await Config("b", dns, portB, portA));
         await Eventually.Until(async () => (await Cli.RunAsync("cluster", "show", "--node", a.Admin!, "--json")).Json
@@ -59,12 +59,6 @@ public sealed class OperatorDownsACrashedNode : IAsyncLifetime
         return node;
     }
 
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -21,7 +21,7 @@ public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncLifetime
     public async Task Ready_after_joining_then_visible_in_show_and_tail_until_it_leaves()
     {
         await using var dns = await TestDnsServer.StartAsync();
-        var (portA, portB) = (FreePort(), FreePort());
+        var (portA, portB) = (FreePorts.Next(), FreePorts.Next());
         var a = await Start(await Config("a", dns, portA, portB), untilAdmin: true);
         using var http = new HttpClient { BaseAddress = new Uri($"http://{a.Admin}/") };
 
@@ -95,12 +95,6 @@ public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncLifetime
         return node;
     }
 
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -28,7 +28,7 @@ public sealed class SigtermWhileJoiningStops : IAsyncLifetime
         await File.WriteAllTextAsync(file, TunnelHocon.For(dns, 25, listen: "\"127.0.0.1:0\"", ownAddresses: "\"127.0.0.1\"") + $$"""
 
             tunnel.storage.sqlite.path = "{{Path.Combine(_directory, "data")}}"
-            tunnel.cluster { hostname = "127.0.0.1", port = {{FreePort()}}, seeds = ["127.0.0.1:{{((IPEndPoint)deadSeed.LocalEndPoint!).Port}}"] }
+            tunnel.cluster { hostname = "127.0.0.1", port = {{FreePorts.Next()}}, seeds = ["127.0.0.1:{{((IPEndPoint)deadSeed.LocalEndPoint!).Port}}"] }
             """);
         _node = await NodeProcess.StartUntilAdminAsync(file);
         using var http = new HttpClient { BaseAddress = new Uri($"http://{_node.Admin}/") };
@@ -39,12 +39,6 @@ public sealed class SigtermWhileJoiningStops : IAsyncLifetime
         Assert.Contains(_node.Output, l => l.Contains("stopped before the node had started"));
     }
 
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -41,7 +41,7 @@ public sealed class PostgresServer : IAsyncDisposable
             throw new InvalidOperationException("PostgreSQL server binaries not found under /usr/lib/postgresql: run ./test.sh, which installs Debian's postgresql package");
         var directory = Directory.CreateTempSubdirectory("tunnel-pg-").FullName;
         if (IsRoot) await RunAsync("chown", ["postgres:postgres", directory]);
-        var server = new PostgresServer(bin, directory, FreePort());
+        var server = new PostgresServer(bin, directory, FreePorts.Next());
         await server.RunPgAsync("initdb", ["-D", server.DataDirectory, "-U", "tunnel", "--auth=trust", "-E", "UTF8", "--no-instructions"]);
         await server.StartAgainAsync();
         return server;
@@ -100,12 +100,5 @@ public sealed class PostgresServer : IAsyncDisposable
         await process.WaitForExitAsync().WaitAsync(CommandTimeout);
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await output}\n{await error}");
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }
