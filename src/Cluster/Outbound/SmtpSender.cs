@@ -85,6 +85,11 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
             Discard(client, socket);
             return (null, new TargetUnusable($"session with {target} failed before MAIL: {e.Message}"));
         }
+        catch
+        {
+            Discard(client, socket); // cancelled (the node stops): nothing keeps this connection
+            throw;
+        }
     }
 
     private static void Discard(RelaySmtpClient client, Socket socket)
@@ -117,6 +122,11 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
             SmtpConnectionCache.Close(client);
             var detail = $"connection to {target} lost during transaction: {e.Message}";
             return new TransactionCompleted(recipients.Select(r => Outcome(r.Address, RecipientStatus.Deferred, "4.4.2", detail, target)).ToList(), offersDsn);
+        }
+        catch
+        {
+            SmtpConnectionCache.Close(client); // cancelled mid-transaction: never reused
+            throw;
         }
     }
 
