@@ -29,7 +29,8 @@ public sealed class QueueCommandsShowWhatWaits
         Assert.Matches(@"^ID +DOMAIN +AGE +SIZE +SENDER +RECIPIENTS +NEXT +LAST ERROR$", lines[0]);
         Assert.StartsWith(silent, lines[1]);
         Assert.Contains("tempfail1@example.com (deferred)", lines[1]);
-        Assert.Contains("4.2.0", lines[1]);
+        Assert.Contains("451 4.2.0", lines[1]);
+        Assert.DoesNotContain("4.2.0 451 4.2.0", lines[1]); // the enhanced code once, as the server said it
         Assert.StartsWith(bounced, lines[2]);
         Assert.Contains("tempfail2@example.com (deferred), user@example.com (sent)", lines[2]);
         Assert.Equal("2 message(s)", lines[3]);

@@ -82,7 +82,8 @@ public static class QueueViews
 
     private static string? LastError(QueuedMessageView message) =>
         message.Outcomes.Where(o => o.Status is RecipientStatus.Deferred or RecipientStatus.Failed && o.Detail.Length > 0)
-            .Select(o => $"{o.Dsn} {o.Detail}").FirstOrDefault();
+            // A server's reply already carries the enhanced code ("451 4.2.0 ..."); a reason of our own ("connect to ...: ConnectionRefused") gets it in front.
+            .Select(o => o.Detail.Contains(o.Dsn, StringComparison.Ordinal) ? o.Detail : $"{o.Dsn} {o.Detail}").FirstOrDefault();
 
     private static double Seconds(TimeSpan span) => Math.Round(Math.Max(0, span.TotalSeconds), 1);
 }
