@@ -14,15 +14,14 @@ namespace Tunnel.Tests.Cluster;
 /// </summary>
 public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("tunnel-ops-").FullName;
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly ProcessNodes _nodes = new("tunnel-ops-");
 
     [Fact]
     public async Task Ready_after_joining_then_visible_in_show_and_tail_until_it_leaves()
     {
         await using var dns = await TestDnsServer.StartAsync();
         var (portA, portB) = (FreePorts.Next(), FreePorts.Next());
-        var a = await Start(await Config("a", dns, portA, portB), untilAdmin: true);
+        var a = await _nodes.StartAsync(await _nodes.ConfigAsync("a", dns, portA, portB), untilAdmin: true);
         using var http = new HttpClient { BaseAddress = new Uri($"http://{a.Admin}/") };
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
@@ -32,7 +31,7 @@ public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncLifetime
         Assert.Contains("not ready", why);
         Assert.Contains("not a cluster member yet (joining its seed nodes)", why);
 
-        var b = await Start(await Config("b", dns, portB, portB), untilAdmin: false);
+        var b = await _nodes.StartAsync(await _nodes.ConfigAsync("b", dns, portB, portB), untilAdmin: false);
         await Eventually.Until(async () => (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK,
             TimeSpan.FromSeconds(90), "node A to join B and be ready");
 
@@ -77,33 +76,7 @@ public sealed class OperatorWatchesANodeJoinAndLeave : IAsyncLifetime
         Assert.Contains("127.0.0.1:1 is not a member of this cluster", unknown.Error);
     }
 
-    private async Task<string> Config(string name, TestDnsServer dns, int port, int seed)
-    {
-        var file = Path.Combine(_directory, $"{name}.hocon");
-        await File.WriteAllTextAsync(file, TunnelHocon.For(dns, 25, listen: "\"127.0.0.1:0\"", ownAddresses: "\"127.0.0.1\"") + $$"""
-
-            tunnel.storage.sqlite.path = "{{Path.Combine(_directory, name)}}"
-            tunnel.cluster { hostname = "127.0.0.1", port = {{port}}, seeds = ["127.0.0.1:{{seed}}"] }
-            """);
-        return file;
-    }
-
-    private async Task<NodeProcess> Start(string config, bool untilAdmin)
-    {
-        var node = untilAdmin ? await NodeProcess.StartUntilAdminAsync(config) : await NodeProcess.StartAsync(config);
-        _nodes.Add(node);
-        return node;
-    }
-
-
     public Task InitializeAsync() => Task.CompletedTask;
 
-    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls the latter on a test class, and
-    // the node processes would outlive the test.
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes) await node.DisposeAsync();
-        try { Directory.Delete(_directory, recursive: true); }
-        catch (IOException) { /* temp directory */ }
-    }
+    public Task DisposeAsync() => _nodes.DisposeAsync().AsTask();
 }

@@ -13,8 +13,7 @@ namespace Tunnel.Tests.Cluster;
 /// </summary>
 public sealed class SigtermWhileJoiningStops : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("tunnel-sigterm-").FullName;
-    private NodeProcess? _node;
+    private readonly ProcessNodes _nodes = new("tunnel-sigterm-");
 
     [Fact]
     public async Task A_node_waiting_for_its_seeds_stops_at_sigterm()
@@ -24,30 +23,17 @@ public sealed class SigtermWhileJoiningStops : IAsyncLifetime
         // refused, and no other test's node can take it and be joined by this one.
         using var deadSeed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         deadSeed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var file = Path.Combine(_directory, "node.hocon");
-        await File.WriteAllTextAsync(file, TunnelHocon.For(dns, 25, listen: "\"127.0.0.1:0\"", ownAddresses: "\"127.0.0.1\"") + $$"""
-
-            tunnel.storage.sqlite.path = "{{Path.Combine(_directory, "data")}}"
-            tunnel.cluster { hostname = "127.0.0.1", port = {{FreePorts.Next()}}, seeds = ["127.0.0.1:{{((IPEndPoint)deadSeed.LocalEndPoint!).Port}}"] }
-            """);
-        _node = await NodeProcess.StartUntilAdminAsync(file);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://{_node.Admin}/") };
+        var node = await _nodes.StartAsync(
+            await _nodes.ConfigAsync("node", dns, FreePorts.Next(), ((IPEndPoint)deadSeed.LocalEndPoint!).Port), untilAdmin: true);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{node.Admin}/") };
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
 
-        Assert.Equal(0, await _node.TerminateAsync()); // within a minute; the join alone would wait two
+        Assert.Equal(0, await node.TerminateAsync()); // within a minute; the join alone would wait two
 
-        Assert.Contains(_node.Output, l => l.Contains("stopped before the node had started"));
+        Assert.Contains(node.Output, l => l.Contains("stopped before the node had started"));
     }
-
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls the latter on a test class, and
-    // the node processes would outlive the test.
-    public async Task DisposeAsync()
-    {
-        if (_node is not null) await _node.DisposeAsync();
-        try { Directory.Delete(_directory, recursive: true); }
-        catch (IOException) { /* temp directory */ }
-    }
+    public Task DisposeAsync() => _nodes.DisposeAsync().AsTask();
 }
