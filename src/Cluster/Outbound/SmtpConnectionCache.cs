@@ -24,7 +24,8 @@ internal sealed class SmtpConnectionCache : IDisposable
     {
         _idleLimit = idleLimit;
         _reuseLimit = reuseLimit;
-        _sweeper = new Timer(_ => Sweep(), null, idleLimit, idleLimit);
+        var every = Enabled ? idleLimit : Timeout.InfiniteTimeSpan; // nothing is ever kept when off
+        _sweeper = new Timer(_ => Sweep(), null, every, every);
     }
 
     public bool Enabled => _idleLimit > TimeSpan.Zero && _reuseLimit > 1;
