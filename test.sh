@@ -76,6 +76,13 @@ else
     passed=$((passed + demo_passed))
     failed=$((failed + demo_failed))
 fi
+# The demo prints a lot after the xunit run: name the failed xunit tests again, next to the totals.
+failed_tests=$(grep -E '^ +Failed .+ \[[^]]+\] *$' "$log" | sed -E 's/^ +Failed (.+) \[[^]]+\] *$/  \1/' | sort -u)
+if [ -n "$failed_tests" ]; then
+    echo
+    echo "failed xunit tests:"
+    echo "$failed_tests"
+fi
 totals="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && totals="$totals, $skipped skipped"
 echo "$totals"
