@@ -47,6 +47,7 @@ public sealed class TunnelSerializerTests : IDisposable
         ],
         [typeof(EnqueueAccepted)] = [new EnqueueAccepted("ours.example", Id)],
         [typeof(CancelEnqueue)] = [new CancelEnqueue("ours.example", Id)],
+        [typeof(BodyStored)] = [new BodyStored("ours.example", Id)],
         [typeof(MessageEnqueued)] =
         [
             new MessageEnqueued(Id, FullEnvelope, QueuedRecipients, 42, When),
@@ -149,7 +150,7 @@ public sealed class TunnelSerializerTests : IDisposable
         // Manifests are forever: these strings are in journals already.
         Assert.Equal(
             ["q.enqueue", "q.enqueue-accepted", "q.cancel", "q.e.enqueued", "q.e.attempted", "q.e.cancelled", "q.e.removed", "q.s.domain",
-             "q.e.delay-notified", "q.e.deleted", "a.inspect", "a.inspected", "a.retry", "a.retry-scheduled", "a.delete", "a.delete-accepted"],
+             "q.e.delay-notified", "q.e.deleted", "a.inspect", "a.inspected", "a.retry", "a.retry-scheduled", "a.delete", "a.delete-accepted", "q.body-stored"],
             TunnelSerializer.Manifests.Select(m => m.Manifest));
         Assert.Equal(4711, _serializer.Identifier);
         Assert.True(_serializer.IncludeManifest);

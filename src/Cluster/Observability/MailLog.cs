@@ -91,6 +91,10 @@ public sealed class MailLog(ILogger logger, TunnelMetrics metrics)
 
     public void Cancelled(MessageId id, string domain) => Write(id, $"cancelled for {domain}", ("domain", domain));
 
+    public void NeverStored(MessageId id, string domain) =>
+        Write(id, $"cancelled for {domain}: its body is not in the spool, so its submission never completed (no 250 was given)",
+            ("domain", domain));
+
     public void OperatorRetry(string domain, int messages, bool probe) =>
         Line($"{domain}: retry now requested by the operator for {messages} message(s){(probe ? ", probing the down destination" : "")}",
             ("domain", domain), ("messages", messages));

@@ -20,7 +20,8 @@ public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPol
     {
         var message = await spool.ReadAsync(id, cancel);
         if (message is null)
-            return All(recipients, RecipientStatus.Deferred, "4.3.0", $"message {id} is missing from the spool", down: false);
+            return All(recipients, RecipientStatus.Deferred, "4.3.0", $"message {id} is missing from the spool", down: false)
+                with { BodyMissing = true };
 
         var lookup = await resolver.ResolveAsync(domain, cancel);
         if (lookup is RouteFailure failure)

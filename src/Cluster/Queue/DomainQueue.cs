@@ -29,6 +29,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private sealed record SpoolReleaseFailed(MessageId Id, string Reason);
     private sealed record RetryFinish(MessageId Id);
     private sealed record ProbeDue;
+    private sealed record BodyWaitOver(MessageId Id);
 
     private static readonly TimeSpan FinishRetryDelay = TimeSpan.FromSeconds(10);
 
@@ -42,6 +43,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private readonly HashSet<MessageId> _finishing = new();
     // Messages with an event written but not yet applied (see PersistFor), and how many.
     private readonly Dictionary<MessageId, int> _persisting = new();
+    // New messages whose body ingress has not confirmed yet (BodyStored): no attempt before it.
+    private readonly HashSet<MessageId> _awaitingBody = new();
     private readonly DestinationState _destination;
     private DomainQueueState _state = new();
     private int _eventsSinceSnapshot;
@@ -66,6 +69,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 
         Command<Enqueue>(Enqueue);
         Command<CancelEnqueue>(Cancel);
+        Command<BodyStored>(stored => BodyArrived(stored.Id, confirmed: true));
+        Command<BodyWaitOver>(over => BodyArrived(over.Id, confirmed: false));
         Command<InspectQueue>(Inspect);
         Command<RetryNow>(Retry);
         Command<DeleteMessage>(Delete);
@@ -142,8 +147,28 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             Apply(e);
             Sender.Tell(new EnqueueAccepted(_domain, e.Id));
             _services.MailLog.Queued(e.Id, _domain, e.Recipients.Count);
-            StartChild(_state.Find(e.Id)!);
+            AwaitBody(e.Id);
         });
+    }
+
+    /// <summary>
+    /// Ingress stores the body while we store the envelope (<see cref="Submission"/>), so a new
+    /// message waits for <see cref="BodyStored"/> before its first attempt. Should the word never
+    /// come (the ingress node died), the message is attempted after twice the enqueue timeout
+    /// anyway: by then the body is either stored or never will be, and the attempt finds out.
+    /// </summary>
+    private void AwaitBody(MessageId id)
+    {
+        _awaitingBody.Add(id);
+        Timers.StartSingleTimer($"body-{id}", new BodyWaitOver(id), 2 * _settings.EnqueueTimeout);
+    }
+
+    private void BodyArrived(MessageId id, bool confirmed)
+    {
+        if (!_awaitingBody.Remove(id)) return; // a repeated submission, or already cancelled
+        Timers.Cancel($"body-{id}");
+        if (!confirmed) _log.Warning("No word from ingress about the body of {0} for {1}: attempting it anyway", id, _domain);
+        if (_state.Find(id) is { Removing: false } message) StartChild(message);
     }
 
     private void Cancel(CancelEnqueue command)
@@ -260,6 +285,19 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private void Finished(QueuedMessage.AttemptFinished finished)
     {
         _inFlight.Remove(finished.Id);
+        if (finished.Report.BodyMissing && _state.Find(finished.Id) is { Removing: false } && !_persisting.ContainsKey(finished.Id))
+        {
+            // Bodies are released only after their last recipient is final, so a missing one was
+            // never stored: the submission did not complete and its client got no 250.
+            PersistFor(finished.Id, new MessageCancelled(finished.Id), e =>
+            {
+                Apply(e);
+                StopChild(e.Id);
+                _services.MailLog.NeverStored(e.Id, _domain);
+            });
+            GrantSlots();
+            return;
+        }
         var now = Now;
         _destination.AttemptEnded(finished.Report.DestinationDown, now);
         if (_destination.IsDown) _services.MailLog.DestinationDown(_domain, _destination.DownUntil!.Value);
@@ -392,6 +430,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 
     private void StopChild(MessageId id)
     {
+        if (_awaitingBody.Remove(id)) Timers.Cancel($"body-{id}");
         if (_children.Remove(id, out var child)) Context.Stop(child);
     }
 

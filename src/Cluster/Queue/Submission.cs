@@ -8,10 +8,13 @@ namespace Tunnel.Cluster.Queue;
 
 /// <summary>
 /// Puts a message in the queue: the body in the spool with one reference per recipient domain,
-/// then <see cref="Enqueue"/> to each domain's DomainQueue, done when every one has confirmed
-/// that <see cref="MessageEnqueued"/> is durable. Both steps are idempotent by message id, so a
-/// submission that failed half-way can be repeated (our own DSNs are) or withdrawn (ingress,
-/// which then answers 4xx). Throws when a step fails or times out.
+/// and <see cref="Enqueue"/> to each domain's DomainQueue, done when the spool's commit and
+/// every queue's <see cref="MessageEnqueued"/> are durable. The two are written side by side,
+/// not one after the other (the spool and the journal commit separately, so a message would
+/// otherwise wait for two commits in a row before its 250); a queue therefore holds a new
+/// message back until <see cref="BodyStored"/> says the body is there too. Both steps are
+/// idempotent by message id, so a submission that failed half-way can be repeated (our own DSNs
+/// are) or withdrawn (ingress, which then answers 4xx). Throws when a step fails or times out.
 /// </summary>
 public sealed class Submission(SpoolStore spool, Func<IActorRef> queues, TimeSpan timeout)
 {
@@ -21,10 +24,14 @@ public sealed class Submission(SpoolStore spool, Func<IActorRef> queues, TimeSpa
         var byDomain = recipients.GroupBy(r => r.Address.Domain).ToList();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         deadline.CancelAfter(timeout);
-        await spool.StoreAsync(id, body, byDomain.Select(d => d.Key), now, deadline.Token);
         var region = queues();
-        await Task.WhenAll(byDomain.Select(domain => region.Ask<EnqueueAccepted>(
-            new Enqueue(domain.Key, id, envelope, domain.ToList(), body.Length, now), timeout, deadline.Token)));
+        var stored = spool.StoreAsync(id, body, byDomain.Select(d => d.Key), now, deadline.Token);
+        var enqueued = byDomain.Select(domain => region.Ask<EnqueueAccepted>(
+            new Enqueue(domain.Key, id, envelope, domain.ToList(), body.Length, now), timeout, deadline.Token)).ToList();
+        // Both finish (or fail, or time out) before anything is decided: a withdrawal must come
+        // after whatever of the submission did happen.
+        await Task.WhenAll([stored, .. enqueued]);
+        foreach (var domain in byDomain) region.Tell(new BodyStored(domain.Key, id));
     }
 
     /// <summary>Takes back a submission that may have partly happened: cancel in every domain, delete the body.</summary>

@@ -24,3 +24,12 @@ public sealed record EnqueueAccepted(string Domain, MessageId Id) : ITunnelMessa
 /// delivered. Harmless when the queue never saw the message.
 /// </summary>
 public sealed record CancelEnqueue(string Domain, MessageId Id) : IDomainQueueCommand;
+
+/// <summary>
+/// Ingress tells the DomainQueue that the message's body is durable in the spool too: the
+/// body and the envelope are written at the same time (two commits side by side, not one after
+/// the other), so the queue holds back the first attempt until this arrives (or, should the
+/// ingress node die, until twice <c>tunnel.queue.enqueue-timeout</c> has passed). Not persisted:
+/// a queue recovered from its journal finds the body in the spool, or never had it confirmed.
+/// </summary>
+public sealed record BodyStored(string Domain, MessageId Id) : IDomainQueueCommand;

@@ -19,6 +19,7 @@ namespace Tunnel.Messages.Serialization;
 [JsonSerializable(typeof(Enqueue))]
 [JsonSerializable(typeof(EnqueueAccepted))]
 [JsonSerializable(typeof(CancelEnqueue))]
+[JsonSerializable(typeof(BodyStored))]
 [JsonSerializable(typeof(MessageEnqueued))]
 [JsonSerializable(typeof(DeliveryAttempted))]
 [JsonSerializable(typeof(MessageCancelled))]

@@ -37,6 +37,7 @@ public sealed class TunnelSerializer(ExtendedActorSystem system) : SerializerWit
         (typeof(RetryScheduled), "a.retry-scheduled"),
         (typeof(DeleteMessage), "a.delete"),
         (typeof(DeleteAccepted), "a.delete-accepted"),
+        (typeof(BodyStored), "q.body-stored"),
     ];
 
     private static readonly Dictionary<Type, string> ManifestByType = Manifests.ToDictionary(m => m.Type, m => m.Manifest);
