@@ -63,7 +63,9 @@ public sealed class SmtpConversationTests
                 case ConversationNeed.Input:
                     return true;
                 case ConversationNeed.Commit:
-                    host.Stored.Add(conversation.Message!);
+                    // The content is the conversation's until Committed: keep a copy, as the intake does.
+                    var message = conversation.Message!;
+                    host.Stored.Add(message with { Content = message.Content.ToArray() });
                     conversation.Committed(SmtpReplies.Queued($"ID{host.Stored.Count}"));
                     break;
                 case ConversationNeed.VerifyDomain:

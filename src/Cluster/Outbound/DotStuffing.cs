@@ -10,23 +10,37 @@ namespace Tunnel.Cluster.Outbound;
 /// </summary>
 public static class DotStuffing
 {
-    public static void Write(ReadOnlySpan<byte> message, IBufferWriter<byte> output)
+    private static readonly ReadOnlyMemory<byte> Dot = "."u8.ToArray();
+    private static readonly ReadOnlyMemory<byte> CrLf = "\r\n"u8.ToArray();
+
+    /// <summary>
+    /// The stuffed content as pieces to write in order: runs of the message itself (no copy of
+    /// the body, which may be megabytes) with a "." piece before each line that starts with ".".
+    /// </summary>
+    public static IEnumerable<ReadOnlyMemory<byte>> Pieces(ReadOnlyMemory<byte> message)
     {
         var lineStart = true;
         var runStart = 0;
         for (var i = 0; i < message.Length; i++)
         {
-            if (lineStart && message[i] == '.')
+            var b = message.Span[i];
+            if (lineStart && b == '.')
             {
-                output.Write(message[runStart..i]);
-                output.Write("."u8);
+                if (i > runStart) yield return message[runStart..i];
+                yield return Dot;
                 runStart = i;
             }
-            lineStart = message[i] == '\n';
+            lineStart = b == '\n';
         }
-        output.Write(message[runStart..]);
+        if (message.Length > runStart) yield return message[runStart..];
         // A message that does not end in CRLF gets one, or the final "." would join its last line.
-        var endsWithCrLf = message.Length >= 2 && message[^2] == '\r' && message[^1] == '\n';
-        if (!endsWithCrLf && message.Length > 0) output.Write("\r\n"u8);
+        var span = message.Span;
+        var endsWithCrLf = span.Length >= 2 && span[^2] == '\r' && span[^1] == '\n';
+        if (!endsWithCrLf && message.Length > 0) yield return CrLf;
+    }
+
+    public static void Write(ReadOnlyMemory<byte> message, IBufferWriter<byte> output)
+    {
+        foreach (var piece in Pieces(message)) output.Write(piece.Span);
     }
 }

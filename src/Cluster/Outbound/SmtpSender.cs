@@ -175,9 +175,9 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
         var final = dataReply;
         if ((int)dataReply.StatusCode == 354)
         {
-            var content = new ArrayBufferWriter<byte>(message.Length + message.Length / 64 + 8);
-            DotStuffing.Write(message.Span, content);
-            await client.Connection.WriteAsync(content.WrittenMemory, cancel);
+            // Straight from the stored body, piece by piece: MailKit's stream buffers the small ones.
+            var connection = client.Connection;
+            foreach (var piece in DotStuffing.Pieces(message)) await connection.WriteAsync(piece, cancel);
             final = await client.CommandAsync(".", cancel);
         }
         foreach (var i in accepted) outcomes[i] = FromReply(recipients[i].Address, final, target);

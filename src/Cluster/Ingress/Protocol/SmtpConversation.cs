@@ -50,7 +50,9 @@ public sealed class SmtpConversation
 
     // DATA
     private DataReader? _data;
-    private ArrayBufferWriter<byte>? _content;
+    private PooledBufferWriter? _content;
+    // The content of Message while it is being stored; returned to the pool by Committed.
+    private PooledBufferWriter? _committing;
     // BDAT: a chunk in progress (kept in _chunkReader, or skipped when the BDAT was refused)
     private ChunkReader? _chunkReader;
     private long _chunkRemaining;
@@ -78,7 +80,10 @@ public sealed class SmtpConversation
     public bool Overloaded { set => _dialog.Overloaded = value; }
     public ConversationPhase Phase => _data is not null || _inChunk ? ConversationPhase.Data : ConversationPhase.Command;
     public string? PendingDomain { get; private set; }
-    /// <summary>Set while <see cref="ConversationNeed.Commit"/> is pending.</summary>
+    /// <summary>
+    /// Set while <see cref="ConversationNeed.Commit"/> is pending. Its content lives in a pooled
+    /// buffer that <see cref="Committed"/> gives back: copy what you keep before calling it.
+    /// </summary>
     public ReceivedMessage? Message { get; private set; }
     public string? ClientName => _dialog.ClientName;
     public bool HasReplies => _replies.Length > 0;
@@ -172,6 +177,9 @@ public sealed class SmtpConversation
     public void Committed(SmtpReply reply)
     {
         Message = null;
+        // The content was copied into the stored message: its buffer goes back to the pool.
+        _committing?.Dispose();
+        _committing = null;
         if (!reply.IsPositive) _messageRefused(reply);
         _dialog.EndTransaction();
         Reply(reply);
@@ -202,7 +210,7 @@ public sealed class SmtpConversation
         {
             case SessionEffect.BeginData:
                 Reply(step.Reply!);
-                _content = new ArrayBufferWriter<byte>(4096);
+                _content = new PooledBufferWriter(4096);
                 _data = new DataReader(_content, _limits.MaxMessageSize);
                 return null;
             case SessionEffect.ReceiveChunk or SessionEffect.SkipChunk:
@@ -213,7 +221,7 @@ public sealed class SmtpConversation
                 _chunkRefusal = step.Reply;
                 if (step.Effect == SessionEffect.ReceiveChunk && _chunkReader is null)
                 {
-                    _content = new ArrayBufferWriter<byte>(4096);
+                    _content = new PooledBufferWriter(4096);
                     _chunkReader = new ChunkReader(_content, _limits.MaxMessageSize);
                 }
                 return null;
@@ -272,13 +280,15 @@ public sealed class SmtpConversation
         return null;
     }
 
-    private ConversationNeed? Finish(IMessageContent reader, ArrayBufferWriter<byte> content)
+    private ConversationNeed? Finish(IMessageContent reader, PooledBufferWriter content)
     {
         if (MessageChecks.Refusal(reader, content.WrittenSpan, _limits.MaxMessageSize, _limits.MaxReceivedHeaders) is { } refusal)
         {
+            content.Dispose();
             Refuse(refusal);
             return null;
         }
+        _committing = content;
         Message = new ReceivedMessage(_dialog.ClientName, Protocol, _dialog.Envelope!, _dialog.Recipients.ToList(), content.WrittenMemory);
         return ConversationNeed.Commit;
     }
