@@ -14,7 +14,12 @@ public sealed class DeployConfigsAreValid
     [MemberData(nameof(Files))]
     public void A_deploy_configuration_is_valid(string file)
     {
-        var environment = new Dictionary<string, string> { ["TUNNEL_POSTGRES"] = "Host=127.0.0.1;Database=tunnel;Username=tunnel" };
+        // What the recipes give their nodes from secrets (Kubernetes: the Secrets tunnel-postgres and tunnel-admin).
+        var environment = new Dictionary<string, string>
+        {
+            ["TUNNEL_POSTGRES"] = "Host=127.0.0.1;Database=tunnel;Username=tunnel",
+            ["TUNNEL_ADMIN_TOKEN"] = "a-token-of-at-least-16-characters",
+        };
         var config = ConfigLoader.Load(RepositoryFiles.PathOf(file), name => environment.GetValueOrDefault(name));
 
         var settings = SettingsReader.Read(config); // throws, naming every bad key
