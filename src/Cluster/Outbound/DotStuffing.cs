@@ -19,24 +19,31 @@ public static class DotStuffing
     /// </summary>
     public static IEnumerable<ReadOnlyMemory<byte>> Pieces(ReadOnlyMemory<byte> message)
     {
-        var lineStart = true;
         var runStart = 0;
-        for (var i = 0; i < message.Length; i++)
+        for (var at = NextDotLine(message.Span, 0); at >= 0; at = NextDotLine(message.Span, at + 1))
         {
-            var b = message.Span[i];
-            if (lineStart && b == '.')
-            {
-                if (i > runStart) yield return message[runStart..i];
-                yield return Dot;
-                runStart = i;
-            }
-            lineStart = b == '\n';
+            if (at > runStart) yield return message[runStart..at];
+            yield return Dot;
+            runStart = at; // the line's own "." starts the next run
         }
         if (message.Length > runStart) yield return message[runStart..];
         // A message that does not end in CRLF gets one, or the final "." would join its last line.
-        var span = message.Span;
-        var endsWithCrLf = span.Length >= 2 && span[^2] == '\r' && span[^1] == '\n';
-        if (!endsWithCrLf && message.Length > 0) yield return CrLf;
+        if (message.Length > 0 && !message.Span.EndsWith("\r\n"u8)) yield return CrLf;
+    }
+
+    /// <summary>Where the next line that starts with "." begins, at or after <paramref name="from"/>; -1 if nowhere.</summary>
+    private static int NextDotLine(ReadOnlySpan<byte> message, int from)
+    {
+        while (from < message.Length)
+        {
+            var dot = message[from..].IndexOf((byte)'.');
+            if (dot < 0) return -1;
+            var at = from + dot;
+            // A line starts at the beginning and after every LF (a bare LF too, see the tests).
+            if (at == 0 || message[at - 1] == '\n') return at;
+            from = at + 1;
+        }
+        return -1;
     }
 
     public static void Write(ReadOnlyMemory<byte> message, IBufferWriter<byte> output)
