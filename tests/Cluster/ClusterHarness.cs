@@ -109,6 +109,17 @@ public sealed class ClusterHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends until the node answers 250, as an MTA retries a 4xx (a cluster that has just formed
+    /// may answer 451 while a domain's shard is first allocated); returns the queue id.
+    /// </summary>
+    public static async Task<string> SendUntilAcceptedAsync(IPEndPoint node, string to, string tag, TimeSpan timeout, string what)
+    {
+        string? id = null;
+        await Eventually.Until(async () => (id = await TrySendAsync(node, to, tag)) is not null, timeout, what);
+        return id!;
+    }
+
     public static string TagOf(ReceivedMail mail)
     {
         var text = mail.Text;

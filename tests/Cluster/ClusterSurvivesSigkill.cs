@@ -78,7 +78,7 @@ public sealed class ClusterSurvivesSigkill(ITestOutputHelper output)
         for (var i = 0; i < cluster.Domains.Count; i++)
         {
             var (node, domain) = (i % 2 == 0 ? 1 : 3, cluster.Domains[i]);
-            await Eventually.Until(async () => await ClusterHarness.TrySendAsync(cluster.Smtp(node), $"after@{domain}", $"after-{domain}") is not null,
+            await ClusterHarness.SendUntilAcceptedAsync(cluster.Smtp(node), $"after@{domain}", $"after-{domain}",
                 TimeSpan.FromMinutes(1), $"node {node} to accept mail for {domain}");
         }
         await Eventually.Until(() => cluster.Domains.All(d => cluster.Delivered.Any(m => ClusterHarness.TagOf(m) == $"after-{d}")),
@@ -117,7 +117,7 @@ public sealed class ClusterSurvivesSigkill(ITestOutputHelper output)
         // The cluster goes on: once the dead node is downed, the survivors take its domains (until
         // then a message for one of them gets 451, and the client tries again, as MTAs do); a later
         // message arrives, the cut one never does.
-        await Eventually.Until(async () => await ClusterHarness.TrySendAsync(cluster.Smtp(1), "later@d0.example", "later") is not null,
+        await ClusterHarness.SendUntilAcceptedAsync(cluster.Smtp(1), "later@d0.example", "later",
             TimeSpan.FromMinutes(2), "node 1 to accept mail for d0.example");
         await Eventually.Until(() => cluster.Delivered.Any(m => ClusterHarness.TagOf(m) == "later"), TimeSpan.FromMinutes(2), "the later message");
         Assert.DoesNotContain(cluster.Delivered, m => ClusterHarness.TagOf(m) == "cut-off");

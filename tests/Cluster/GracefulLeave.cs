@@ -24,7 +24,7 @@ public sealed class GracefulLeave
         // Mail for the dead destination, accepted by node 2 (whoever owns d3.example, it waits).
         // Right after the cluster formed, a domain's first message may get 451 while its shard is
         // allocated; a client retries, and so does this one.
-        await Eventually.Until(async () => await ClusterHarness.TrySendAsync(cluster.Smtp(2), "waiting@d3.example", "waiting") is not null,
+        await ClusterHarness.SendUntilAcceptedAsync(cluster.Smtp(2), "waiting@d3.example", "waiting",
             TimeSpan.FromMinutes(1), "node 2 to accept mail for d3.example");
 
         var (client, _) = await RawSmtpClient.OpenAsync(cluster.Smtp(2));

@@ -17,15 +17,8 @@ public sealed class QueueViewsSpanTheCluster
         await using var cluster = await ClusterHarness.StartAsync(nodes: 2, domains: 8, extraSettings: "queue.retry { first = 1h, max = 1h }");
         var ids = new Dictionary<string, string>();
         foreach (var domain in cluster.Domains)
-        {
-            // A cluster that has just formed may answer 451 while a domain's shard is first
-            // allocated (slowly on a busy machine): that message is withdrawn, and the client
-            // tries again, as an MTA would.
-            string? queued = null;
-            await Eventually.Until(async () => (queued = await ClusterHarness.TrySendAsync(cluster.Smtp(1), $"tempfail@{domain}", domain)) is not null,
+            ids[domain] = await ClusterHarness.SendUntilAcceptedAsync(cluster.Smtp(1), $"tempfail@{domain}", domain,
                 TimeSpan.FromSeconds(60), $"mail for {domain} to be accepted");
-            ids[domain] = queued!;
-        }
         await Eventually.Until(() => ids.Values.All(id => cluster.Nodes.OfType<NodeProcess>().SelectMany(n => n.Output)
                 .Any(l => l.Contains($"{id}: to=<tempfail@") && l.Contains("status=deferred"))),
             TimeSpan.FromSeconds(60), "every message to be deferred once");

@@ -160,13 +160,15 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private void AwaitBody(MessageId id)
     {
         _awaitingBody.Add(id);
-        Timers.StartSingleTimer($"body-{id}", new BodyWaitOver(id), 2 * _settings.EnqueueTimeout);
+        Timers.StartSingleTimer(BodyTimer(id), new BodyWaitOver(id), 2 * _settings.EnqueueTimeout);
     }
+
+    private static string BodyTimer(MessageId id) => $"body-{id}";
 
     private void BodyArrived(MessageId id, bool confirmed)
     {
         if (!_awaitingBody.Remove(id)) return; // a repeated submission, or already cancelled
-        Timers.Cancel($"body-{id}");
+        Timers.Cancel(BodyTimer(id));
         if (!confirmed) _log.Warning("No word from ingress about the body of {0} for {1}: attempting it anyway", id, _domain);
         if (_state.Find(id) is { Removing: false } message) StartChild(message);
     }
@@ -430,7 +432,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 
     private void StopChild(MessageId id)
     {
-        if (_awaitingBody.Remove(id)) Timers.Cancel($"body-{id}");
+        if (_awaitingBody.Remove(id)) Timers.Cancel(BodyTimer(id));
         if (_children.Remove(id, out var child)) Context.Stop(child);
     }
 
