@@ -88,7 +88,8 @@ public sealed class TunnelNode : IAsyncDisposable
             system.ActorOf(ClusterEndpoints.Props(
                 OwnAddresses.Concrete(bound, OwnAddresses.LocalInterfaceAddresses().ToList()).ToList(), routing.Own), "cluster-endpoints");
             var sharding = ClusterSharding.Get(system);
-            var submission = new Submission(spool, () => sharding.ShardRegion(DomainQueueExtractor.TypeName), settings.Queue.EnqueueTimeout);
+            Func<IActorRef> queueRegion = () => sharding.ShardRegion(DomainQueueExtractor.TypeName);
+            var outbox = Outbox(settings, spool, queueRegion);
             var sender = new SmtpSender(settings.Outbound);
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseActorSystemTerminate, "close-smtp-connections", () =>
             {
@@ -97,15 +98,17 @@ public sealed class TunnelNode : IAsyncDisposable
             });
             var queueServices = new QueueServices(settings.Queue, spool,
                 new Courier(spool, resolver, routing, sender),
-                new Bouncer(spool, submission, settings.Queue), mailLog);
+                new Bouncer(spool, outbox, settings.Queue), mailLog);
             var queues = await sharding.StartAsync(
                 DomainQueueExtractor.TypeName,
                 domain => DomainQueue.Props(domain, queueServices),
                 ClusterShardingSettings.Create(system),
                 new DomainQueueExtractor(settings.Queue.Shards));
             await WaitForShardCoordinatorAsync(log, queues, cancel);
+            system.ActorOf(OutboxSweeper.Props(spool, queueRegion, mailLog, settings.Queue.SweepInterval, settings.Queue.OrphanAge),
+                "outbox-sweeper");
 
-            var ingress = IngressWiring(settings, spool, sharding, mailLog, resolver, routing);
+            var ingress = IngressWiring(settings, outbox, mailLog, resolver, routing);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
 
             // Shutdown (Ctrl-C, SIGTERM, tunnel cluster leave): refuse new SMTP connections with
@@ -152,16 +155,25 @@ public sealed class TunnelNode : IAsyncDisposable
         _ => LogLevel.Information,
     };
 
+    /// <summary>
+    /// The outbox ingress and the DSNs write to. The reply to the end of data must come before
+    /// the client gives up (final-timeout, RFC 5321 §4.5.3.2.6), or it would retry a message we
+    /// kept: a duplicate. So a store is abandoned after enqueue-timeout, and a commit already
+    /// under way then is waited for at most until final-timeout.
+    /// </summary>
+    private static Outbox Outbox(TunnelSettings settings, SpoolStore spool, Func<IActorRef> queues)
+    {
+        var final = settings.Ingress.Limits.FinalTimeout;
+        var timeout = settings.Queue.EnqueueTimeout < final ? settings.Queue.EnqueueTimeout : final;
+        return new Outbox(spool, queues, timeout, final);
+    }
+
     /// <summary>The SMTP front door's collaborators: relay policy, DNS verifier of tunnel domains, intake.</summary>
-    private static IngressServices IngressWiring(TunnelSettings settings, SpoolStore spool, ClusterSharding sharding, MailLog mailLog,
-        RouteResolver resolver, RoutingPolicy routing)
+    private static IngressServices IngressWiring(TunnelSettings settings, Outbox outbox, MailLog mailLog, RouteResolver resolver,
+        RoutingPolicy routing)
     {
         var ingress = settings.Ingress;
-        // The reply to the end of data must come before the client gives up (final-timeout,
-        // RFC 5321 §4.5.3.2.6), or it would retry a message we kept: a duplicate.
-        var storeWithin = settings.Queue.EnqueueTimeout < ingress.Limits.FinalTimeout ? settings.Queue.EnqueueTimeout : ingress.Limits.FinalTimeout;
-        var intake = new MessageIntake(new Submission(spool, () => sharding.ShardRegion(DomainQueueExtractor.TypeName), storeWithin),
-            mailLog, ingress.Hostname);
+        var intake = new MessageIntake(outbox, mailLog, ingress.Hostname);
         var verifier = ingress.Relay.VerifyMx
             ? new TunnelDomainVerifier(resolver, ingress.Relay.PublicAddresses.Select(TunnelDomainRule.Canonical).ToHashSet(), routing,
                 ingress.Limits.CommandTimeout)

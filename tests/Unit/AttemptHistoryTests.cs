@@ -33,7 +33,7 @@ public sealed class AttemptHistoryTests
         Assert.Equal(T0.AddMinutes(6), message.History.First().At); // the oldest ones went
         var last = message.History.Last();
         Assert.Equal("mx1.example.com[2001:db8::25]:25", last.Outcomes[0].Relay);
-        Assert.Equal("451 try 25", last.Outcomes[1].Detail);
+        Assert.Equal($"451 try {QueuedMessageState.HistoryLimit + 5}", last.Outcomes[1].Detail);
     }
 
     [Fact]

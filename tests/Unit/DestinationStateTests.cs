@@ -6,10 +6,11 @@ namespace Tunnel.Tests.Unit;
 
 /// <summary>
 /// Whether a destination is up, and how many attempts may start: all the concurrency while it
-/// is up; once an attempt finds it down, nothing until its backoff has passed, then one probe at
-/// a time; a probe that gets through brings everybody back. Backoff 1 min doubling to 8 min.
-/// Scenarios are scripts of steps at minutes after 12:00:
-/// "slots@M c=C in=I → N", "probe", "ended@M down|up", "down-until → M|up".
+/// is up; once an attempt finds it down, nothing until its backoff has passed, then one probe
+/// when nothing else is in flight; a probe that gets through brings everybody back. One outage
+/// counts once: attempts that were running when it was noticed do not move the next probe out,
+/// only failed probes do. Backoff 1 min doubling to 8 min. Scenarios are scripts of steps at
+/// minutes after 12:00: "slots@M c=C in=I → N", "ended@M down|up [probe]", "down-until → M|up".
 /// </summary>
 public sealed class DestinationStateTests
 {
@@ -33,47 +34,45 @@ public sealed class DestinationStateTests
             "slots@0 c=5 in=0 → 0", "slots@0.5 c=5 in=0 → 0", "slots@0.99 c=5 in=0 → 0",
             "slots@1 c=5 in=0 → 1", "slots@30 c=5 in=0 → 1",
         ],
-        ["no probe while other attempts are still in flight"] =
+        ["no probe while other attempts are still in flight (the probe itself counts as one)"] =
         [
             "ended@0 down", "slots@2 c=5 in=1 → 0", "slots@2 c=5 in=4 → 0", "slots@2 c=5 in=0 → 1",
-        ],
-        ["no second probe while one is in flight"] =
-        [
-            "ended@0 down", "slots@1 c=5 in=0 → 1", "probe",
-            "slots@1 c=5 in=1 → 0", "slots@5 c=5 in=1 → 0",
-            // Even if the caller's count lost it, the probe itself holds the slot.
-            "slots@5 c=5 in=0 → 0",
         ],
         ["a probe that fails doubles the wait, up to the cap"] =
         [
             "ended@0 down", "down-until → 1",
-            "slots@1 c=5 in=0 → 1", "probe", "ended@1 down", "down-until → 3",
-            "slots@2 c=5 in=0 → 0", "slots@3 c=5 in=0 → 1", "probe", "ended@3 down", "down-until → 7",
-            "probe", "ended@7 down", "down-until → 15",
-            "probe", "ended@15 down", "down-until → 23",
-            "probe", "ended@23 down", "down-until → 31",
+            "slots@1 c=5 in=0 → 1", "ended@1 down probe", "down-until → 3",
+            "slots@2 c=5 in=0 → 0", "slots@3 c=5 in=0 → 1", "ended@3 down probe", "down-until → 7",
+            "ended@7 down probe", "down-until → 15",
+            "ended@15 down probe", "down-until → 23",
+            "ended@23 down probe", "down-until → 31",
             "slots@30 c=5 in=0 → 0", "slots@31 c=5 in=0 → 1",
         ],
         ["a probe that gets through releases everybody"] =
         [
-            "ended@0 down", "probe", "ended@1 up", "down-until → up",
+            "ended@0 down", "ended@1 up probe", "down-until → up",
             "slots@1 c=5 in=0 → 5", "slots@1 c=5 in=2 → 3",
         ],
         ["after recovery the backoff starts over"] =
         [
-            "ended@0 down", "probe", "ended@1 down", "probe", "ended@3 down", "down-until → 7",
-            "probe", "ended@7 up", "down-until → up",
+            "ended@0 down", "ended@1 down probe", "ended@3 down probe", "down-until → 7",
+            "ended@7 up probe", "down-until → up",
             "ended@10 down", "down-until → 11",
         ],
-        // Attempts started before the destination went down end one by one; each that finds it
-        // down counts, and one that got through clears it at once.
-        ["attempts in flight when it went down each count"] =
+        // The measurement: ten attempts failing within 40 ms pushed the next probe 70
+        // minutes out. Attempts started before the outage was noticed are the same outage.
+        ["attempts in flight when it went down count once"] =
         [
-            "ended@0 down", "down-until → 1", "ended@0.5 down", "down-until → 2.5", "slots@2 c=5 in=1 → 0",
+            "ended@0 down", "down-until → 1", "ended@0.01 down", "ended@0.02 down", "ended@0.5 down", "down-until → 1",
+            "slots@0.9 c=5 in=0 → 0", "slots@1 c=5 in=0 → 1",
         ],
         ["an attempt in flight that got through clears it"] =
         [
             "ended@0 down", "ended@0.5 up", "down-until → up", "slots@0.5 c=5 in=1 → 4",
+        ],
+        ["a new outage after it came back counts from the start"] =
+        [
+            "ended@0 down", "ended@1 down probe", "down-until → 3", "ended@3 up probe", "ended@4 down", "down-until → 5",
         ],
     };
 
@@ -96,11 +95,8 @@ public sealed class DestinationStateTests
                     var slots = destination.Slots(At(words[0]), concurrency, inFlight);
                     Assert.Equal(step, $"{words[0]} {words[1]} {words[2]} → {slots}");
                     break;
-                case "probe":
-                    destination.ProbeStarted();
-                    break;
                 case "ended":
-                    destination.AttemptEnded(words[1] == "down", At(words[0]));
+                    destination.AttemptEnded(words[1] == "down", probe: words.Length > 2 && words[2] == "probe", At(words[0]));
                     break;
                 case "down-until":
                     var until = destination.DownUntil is { } t ? (t - T0).TotalMinutes.ToString(CultureInfo.InvariantCulture) : "up";
@@ -119,8 +115,8 @@ public sealed class DestinationStateTests
         // One state per destination, so there is no crowd to spread: the wait is exact.
         var destination = new DestinationState(Backoff with { Jitter = 0.5 });
 
-        destination.AttemptEnded(destinationDown: true, T0);
-        destination.AttemptEnded(destinationDown: true, T0);
+        destination.AttemptEnded(destinationDown: true, probe: false, T0);
+        destination.AttemptEnded(destinationDown: true, probe: true, T0);
 
         Assert.Equal(T0.AddMinutes(2), destination.DownUntil);
     }

@@ -203,7 +203,7 @@ public sealed class DomainQueueStateTests
         var results = outcomes.Split(' ').Select(o => o.Split('=')).Select(o => new RecipientOutcome(
             new Mailbox(o[0], "example.com"), Enum.Parse<RecipientStatus>(o[1]), "x.0.0", "detail", null)).ToList();
 
-        var attempted = DomainQueueState.Attempted(message, results, now, Settings);
+        var attempted = DomainQueueMachine.Attempted(message, results, now, Settings);
 
         Assert.Equal(M1, attempted.Id);
         Assert.Equal(now, attempted.At);
@@ -217,12 +217,12 @@ public sealed class DomainQueueStateTests
         var state = new DomainQueueState();
         state.Apply(Enqueued(M1, A, B));
 
-        state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Delivered(A), Deferred(B)], At(1), Settings));
+        state.Apply(DomainQueueMachine.Attempted(state.Find(M1)!, [Delivered(A), Deferred(B)], At(1), Settings));
         Assert.False(state.Find(M1)!.Removing);
         Assert.Equal([new Recipient(B)], state.Find(M1)!.PendingRecipients);
         Assert.Equal(At(6), state.Find(M1)!.NextAttemptAt);
 
-        state.Apply(DomainQueueState.Attempted(state.Find(M1)!, [Failed(B)], At(6), Settings));
+        state.Apply(DomainQueueMachine.Attempted(state.Find(M1)!, [Failed(B)], At(6), Settings));
         Assert.True(state.Find(M1)!.Removing);
         Assert.Empty(state.Find(M1)!.PendingRecipients);
     }
@@ -232,7 +232,7 @@ public sealed class DomainQueueStateTests
     {
         var state = new DomainQueueState();
 
-        Assert.Throws<ArgumentException>(() => state.Apply(new EnqueueAccepted("example.com", M1)));
+        Assert.Throws<ArgumentException>(() => state.Apply(new NewMail("example.com", M1, new Envelope(null), [], 1, T0)));
         Assert.Throws<ArgumentException>(() => state.Apply(new DomainQueueSnapshot([])));
     }
 
@@ -277,7 +277,7 @@ public sealed class DomainQueueStateTests
         state.Apply(Enqueued(M1, recipients));
         var now = T0 + age;
 
-        var attempted = DomainQueueState.Attempted(state.Find(M1)!, outcomes, now, Settings);
+        var attempted = DomainQueueMachine.Attempted(state.Find(M1)!, outcomes, now, Settings);
 
         Assert.Equal(expected, attempted.Outcomes.Select(Describe).ToArray());
         Assert.Equal(next ? now.AddMinutes(5) : null, attempted.NextAttemptAt);
@@ -292,7 +292,7 @@ public sealed class DomainQueueStateTests
         state.Apply(Attempt(M1, At(1), next: At(6), Deferred(A) with { Detail = "first error" }));
         var now = T0.AddDays(5);
 
-        var attempted = DomainQueueState.Attempted(state.Find(M1)!, [Deferred(A) with { Detail = "latest error" }], now, Settings);
+        var attempted = DomainQueueMachine.Attempted(state.Find(M1)!, [Deferred(A) with { Detail = "latest error" }], now, Settings);
         state.Apply(attempted);
 
         Assert.Equal(["a Failed 4.4.7 delivery time expired after 5d; last error: latest error"], attempted.Outcomes.Select(Describe).ToArray());
@@ -308,73 +308,9 @@ public sealed class DomainQueueStateTests
         var state = new DomainQueueState();
         state.Apply(Enqueued(M1, A));
 
-        var attempted = DomainQueueState.Attempted(state.Find(M1)!, [Deferred(A)], T0.AddDays(days), settings);
+        var attempted = DomainQueueMachine.Attempted(state.Find(M1)!, [Deferred(A)], T0.AddDays(days), settings);
 
         Assert.Equal(expected, Assert.Single(attempted.Outcomes).Detail);
-    }
-
-    /// <summary>
-    /// A message past its lifetime whose destination is down cannot be attempted: every waiting
-    /// recipient fails with what is known of it, the final ones are left out.
-    /// </summary>
-    [Fact]
-    public void Expired_fails_every_waiting_recipient_with_its_last_outcome()
-    {
-        var state = new DomainQueueState();
-        state.Apply(Enqueued(M1, A, B, C));
-        state.Apply(Attempt(M1, At(1), next: At(6), Delivered(A), Deferred(B)));
-        var now = T0.AddDays(5).AddHours(1);
-
-        var expired = DomainQueueState.Expired(state.Find(M1)!, now, Settings);
-
-        Assert.Equal(M1, expired.Id);
-        Assert.Equal(now, expired.At);
-        Assert.Null(expired.NextAttemptAt);
-        Assert.Equal(
-            ["b Failed 4.4.7 delivery time expired after 5d; last error: connection refused",
-             "c Failed 4.4.7 delivery time expired after 5d"],
-            expired.Outcomes.Select(Describe).ToArray());
-
-        state.Apply(expired);
-        Assert.True(state.Find(M1)!.Removing);
-        Assert.Empty(state.Find(M1)!.PendingRecipients);
-        Assert.Equal(["M1 attempts=2 next=12:06 removing a=Delivered b=Failed c=Failed"], Describe(state));
-    }
-
-    [Fact]
-    public void Expired_has_nothing_to_say_about_a_message_whose_recipients_are_all_final()
-    {
-        var state = new DomainQueueState();
-        state.Apply(Enqueued(M1, A, B));
-        state.Apply(Attempt(M1, At(1), next: null, Delivered(A), Failed(B)));
-
-        Assert.Empty(DomainQueueState.Expired(state.Find(M1)!, T0.AddDays(6), Settings).Outcomes);
-    }
-
-    [Theory]
-    [InlineData("00:00:00", false)]
-    [InlineData("4.23:59:59", false)]
-    [InlineData("4.23:59:59.9999999", false)]
-    [InlineData("5.00:00:00", true)]
-    [InlineData("5.00:00:01", true)]
-    [InlineData("30.00:00:00", true)]
-    public void IsExpired(string age, bool expected)
-    {
-        var state = new DomainQueueState();
-        state.Apply(Enqueued(M1, A));
-
-        Assert.Equal(expected, DomainQueueState.IsExpired(state.Find(M1)!, T0 + TimeSpan.Parse(age), Settings));
-    }
-
-    [Fact]
-    public void IsExpired_measures_from_arrival_whatever_the_offsets()
-    {
-        var state = new DomainQueueState();
-        state.Apply(Enqueued(M1, A));
-        var fiveDaysLaterInNewYork = T0.AddDays(5).ToOffset(TimeSpan.FromHours(-5));
-
-        Assert.True(DomainQueueState.IsExpired(state.Find(M1)!, fiveDaysLaterInNewYork, Settings));
-        Assert.False(DomainQueueState.IsExpired(state.Find(M1)!, fiveDaysLaterInNewYork.AddSeconds(-1), Settings));
     }
 
     /// <summary>The random draw reaches the schedule's jitter: 5 min ± 20 %.</summary>
@@ -389,7 +325,7 @@ public sealed class DomainQueueStateTests
         state.Apply(Enqueued(M1, A));
         var now = T0.AddMinutes(1);
 
-        var attempted = DomainQueueState.Attempted(state.Find(M1)!, [Deferred(A)], now, settings, random);
+        var attempted = DomainQueueMachine.Attempted(state.Find(M1)!, [Deferred(A)], now, settings, random);
 
         Assert.Equal(now.AddSeconds(expectedSeconds), attempted.NextAttemptAt);
     }

@@ -79,6 +79,9 @@ public sealed class PersistedEventFixtures : IDisposable
         "q.e.removed" => new MessageRemoved(Id),
         "q.e.delay-notified" => new DelayNotified(Id),
         "q.e.deleted" => new MessageDeleted(Id, When.AddMinutes(2), Bounce: true),
+        "q.e.retry" => new RetryRequested(Id, When.AddMinutes(3)),
+        "q.e.dropped" => new MessageDropped(Id, "its reference in the spool is gone"),
+        "q.e.notices-sent" => new NoticesSent(Id),
         "q.s.domain" => new DomainQueueSnapshot([new QueuedMessageSnapshot(Id, FullEnvelope, Recipients, Outcomes, 1234, When, 1, When.AddMinutes(6), false, true)]),
         _ => throw new ArgumentException($"no sample for persisted manifest {manifest}: add one here and its fixture"),
     };

@@ -40,14 +40,11 @@ public sealed class TunnelSerializerTests : IDisposable
     /// <summary>One fully populated sample per serialized type; a new manifest needs a sample here.</summary>
     private static readonly Dictionary<Type, ITunnelMessage[]> Samples = new()
     {
-        [typeof(Enqueue)] =
+        [typeof(NewMail)] =
         [
-            new Enqueue("ours.example", Id, FullEnvelope, QueuedRecipients, 123_456_789_012, When),
-            new Enqueue("ours.example", Id, new Envelope(null), [new Recipient(Recipients[0])], 0, When.ToUniversalTime()),
+            new NewMail("ours.example", Id, FullEnvelope, QueuedRecipients, 123_456_789_012, When),
+            new NewMail("ours.example", Id, new Envelope(null), [new Recipient(Recipients[0])], 0, When.ToUniversalTime()),
         ],
-        [typeof(EnqueueAccepted)] = [new EnqueueAccepted("ours.example", Id)],
-        [typeof(CancelEnqueue)] = [new CancelEnqueue("ours.example", Id)],
-        [typeof(BodyStored)] = [new BodyStored("ours.example", Id)],
         [typeof(MessageEnqueued)] =
         [
             new MessageEnqueued(Id, FullEnvelope, QueuedRecipients, 42, When),
@@ -60,6 +57,9 @@ public sealed class TunnelSerializerTests : IDisposable
             new DeliveryAttempted(Id, When, [Outcomes[0] with { RelayedWithoutDsn = true }], null),
         ],
         [typeof(MessageCancelled)] = [new MessageCancelled(Id)],
+        [typeof(MessageDropped)] = [new MessageDropped(Id, "its reference in the spool is gone")],
+        [typeof(NoticesSent)] = [new NoticesSent(Id)],
+        [typeof(RetryRequested)] = [new RetryRequested(Id, When), new RetryRequested(null, When)],
         [typeof(MessageRemoved)] = [new MessageRemoved(Id)],
         [typeof(DelayNotified)] = [new DelayNotified(Id)],
         [typeof(MessageDeleted)] = [new MessageDeleted(Id, When, Bounce: true), new MessageDeleted(Id, When, Bounce: false)],
@@ -86,7 +86,7 @@ public sealed class TunnelSerializerTests : IDisposable
             [
                 new QueuedMessageSnapshot(Id, FullEnvelope, QueuedRecipients, Outcomes, 99, When, 3, When.AddHours(1), Removing: false, DelayNotified: true),
                 new QueuedMessageSnapshot(new MessageId("01J0ABCDEFGHJKMNPQRT"), new Envelope(null), [new Recipient(Recipients[0])],
-                    [new RecipientOutcome(Recipients[0], RecipientStatus.Pending, "", "", null)], 1, When, 0, When, Removing: true),
+                    [new RecipientOutcome(Recipients[0], RecipientStatus.Pending, "", "", null)], 1, When, 0, When, Removing: true, NoticesSent: true),
                 new QueuedMessageSnapshot(new MessageId("01J0ABCDEFGHJKMNPQRV"), FullEnvelope, QueuedRecipients, Outcomes, 5, When, 1, When,
                     Removing: true, History: [new AttemptRecord(When, Outcomes)], Silent: true),
             ]),
@@ -147,11 +147,14 @@ public sealed class TunnelSerializerTests : IDisposable
     {
         Assert.Equal(TunnelSerializer.Manifests.Count, TunnelSerializer.Manifests.Select(m => m.Manifest).Distinct().Count());
         Assert.Equal(TunnelSerializer.Manifests.Count, TunnelSerializer.Manifests.Select(m => m.Type).Distinct().Count());
-        // Manifests are forever: these strings are in journals already.
+        // Manifests are forever: these strings are in journals already, and a retired one is never reused.
         Assert.Equal(
-            ["q.enqueue", "q.enqueue-accepted", "q.cancel", "q.e.enqueued", "q.e.attempted", "q.e.cancelled", "q.e.removed", "q.s.domain",
-             "q.e.delay-notified", "q.e.deleted", "a.inspect", "a.inspected", "a.retry", "a.retry-scheduled", "a.delete", "a.delete-accepted", "q.body-stored"],
+            ["q.new-mail", "q.e.enqueued", "q.e.attempted", "q.e.cancelled", "q.e.removed", "q.s.domain",
+             "q.e.delay-notified", "q.e.deleted", "a.inspect", "a.inspected", "a.retry", "a.retry-scheduled", "a.delete", "a.delete-accepted",
+             "q.e.retry", "q.e.dropped", "q.e.notices-sent"],
             TunnelSerializer.Manifests.Select(m => m.Manifest));
+        Assert.Equal(["q.enqueue", "q.enqueue-accepted", "q.cancel", "q.body-stored"], TunnelSerializer.Retired);
+        Assert.Empty(TunnelSerializer.Retired.Intersect(TunnelSerializer.Manifests.Select(m => m.Manifest)));
         Assert.Equal(4711, _serializer.Identifier);
         Assert.True(_serializer.IncludeManifest);
     }

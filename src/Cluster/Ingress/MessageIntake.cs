@@ -1,8 +1,9 @@
+using System.Data.Common;
 using System.Net;
-using Akka.Actor;
 using Tunnel.Cluster.Ingress.Protocol;
 using Tunnel.Cluster.Observability;
 using Tunnel.Cluster.Queue;
+using Tunnel.Cluster.Spool;
 using Tunnel.Messages.Mail;
 using Envelope = Tunnel.Messages.Mail.Envelope;
 
@@ -18,13 +19,13 @@ public sealed record IncomingMessage(
     ReadOnlyMemory<byte> Content);
 
 /// <summary>
-/// Makes a received message durable before the client hears 250 (DESIGN, "nothing lost"):
-/// our Received header goes first, then <see cref="Submission"/> stores the body and has every
-/// recipient domain's DomainQueue persist it; only then 250. If any step fails or times out the
-/// client gets 451 4.3.0 and everything already stored is withdrawn, so its retry cannot
+/// Makes a received message durable before the client hears 250 (DESIGN, "nothing lost"): our
+/// Received header goes first, then the <see cref="Outbox"/> stores body and every recipient
+/// domain's reference in one commit; only then 250. If the commit fails, or does not happen in
+/// time and is abandoned, the client gets 451 4.3.0 and nothing is kept, so its retry cannot
 /// produce a second copy.
 /// </summary>
-public sealed class MessageIntake(Submission submission, MailLog mailLog, string hostname)
+public sealed class MessageIntake(Outbox outbox, MailLog mailLog, string hostname)
 {
     public async Task<SmtpReply> CommitAsync(IncomingMessage message)
     {
@@ -37,22 +38,13 @@ public sealed class MessageIntake(Submission submission, MailLog mailLog, string
         message.Content.CopyTo(body.AsMemory(header.Length));
         try
         {
-            await submission.SubmitAsync(id, message.Envelope, message.Recipients, body, now, CancellationToken.None);
+            await outbox.PostAsync(id, message.Envelope, message.Recipients, body, now);
             mailLog.Received(id, message.Client, message.ClientName, message.Envelope.Sender, message.Recipients.Count, body.Length);
             return SmtpReplies.Queued(id.Value);
         }
-        catch (Exception e) when (e is OperationCanceledException or AskTimeoutException or System.Data.Common.DbException or IOException)
+        catch (Exception e) when (e is SpoolTimeoutException or DbException or IOException or InvalidOperationException or TimeoutException)
         {
             mailLog.NotQueued(id, e.GetBaseException().Message);
-            try
-            {
-                await submission.WithdrawAsync(id, message.Recipients.Select(r => r.Address.Domain).Distinct());
-            }
-            catch (Exception cleanup) when (cleanup is OperationCanceledException or System.Data.Common.DbException)
-            {
-                // The body stays orphaned in the spool; no queue references it, so it is never sent.
-                mailLog.NotQueued(id, $"spool cleanup failed too: {cleanup.Message}");
-            }
             return SmtpReplies.NotStored;
         }
     }

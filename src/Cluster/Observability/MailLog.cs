@@ -89,11 +89,19 @@ public sealed class MailLog(ILogger logger, TunnelMetrics metrics)
         Line($"{domain}: destination down, no server reachable; its mail waits until {until:yyyy-MM-ddTHH:mm:ssZ}",
             ("domain", domain), ("downUntil", until));
 
-    public void Cancelled(MessageId id, string domain) => Write(id, $"cancelled for {domain}", ("domain", domain));
+    /// <summary>A queue let go of a message without delivering it, because it is not owed any more.</summary>
+    public void Dropped(MessageId id, string domain, string reason) =>
+        Write(id, $"dropped from {domain} queue: {reason}", ("domain", domain), ("reason", reason));
 
-    public void NeverStored(MessageId id, string domain) =>
-        Write(id, $"cancelled for {domain}: its body is not in the spool, so its submission never completed (no 250 was given)",
-            ("domain", domain));
+    /// <summary>The spool's sweep removed what nothing pointed at (a body) or what pointed at nothing (a reference).</summary>
+    public void OrphanRemoved(MessageId id, string? domain, DateTimeOffset createdAt)
+    {
+        metrics.OrphanRemoved(domain is null ? "body" : "reference");
+        Write(id, domain is null
+                ? $"orphaned body removed from the spool (stored {createdAt:yyyy-MM-ddTHH:mm:ssZ}, no domain referenced it)"
+                : $"orphaned reference of {domain} removed from the spool (stored {createdAt:yyyy-MM-ddTHH:mm:ssZ}, its body was gone)",
+            ("domain", domain ?? ""), ("createdAt", createdAt));
+    }
 
     public void OperatorRetry(string domain, int messages, bool probe) =>
         Line($"{domain}: retry now requested by the operator for {messages} message(s){(probe ? ", probing the down destination" : "")}",

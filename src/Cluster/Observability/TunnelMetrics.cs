@@ -28,6 +28,8 @@ public sealed class TunnelMetrics
     private readonly Gauge _queueMessages;
     private readonly Gauge _queueOldest;
     private readonly Gauge _queueDomains;
+    private readonly Counter _orphans;
+    private readonly Counter _sweptAdoptions;
 
     public TunnelMetrics() : this(Metrics.NewCustomRegistry()) { }
 
@@ -55,6 +57,10 @@ public sealed class TunnelMetrics
             "Messages in the domain queues running on this node (a message for two domains counts in both).");
         _queueOldest = factory.CreateGauge("tunnel_queue_oldest_age_seconds", "Age of the oldest message queued on this node; 0 when none.");
         _queueDomains = factory.CreateGauge("tunnel_queue_domains", "Domain queues running on this node.");
+        _orphans = factory.CreateCounter("tunnel_spool_orphans_removed_total",
+            "Spool rows the sweep removed: bodies no domain referenced, references whose body was gone (kind: body, reference).", "kind");
+        _sweptAdoptions = factory.CreateCounter("tunnel_queue_sweep_notices_total",
+            "Messages the outbox sweep found unadopted past its bound and told their domain queue about again (a notice was lost).");
         ClusterMembers = factory.CreateGauge("tunnel_cluster_members",
             "Cluster members as this node sees them, by status (joining, up, leaving, exiting, down, unreachable).", "status");
         Shards = factory.CreateGauge("tunnel_shards", "Shards of the domain queues hosted by this node.");
@@ -89,6 +95,10 @@ public sealed class TunnelMetrics
         _deliveries.WithLabels(status, family).Inc();
         if (status == MailLog.Sent) _delay.WithLabels(family).Observe(delay.TotalSeconds);
     }
+
+    public void OrphanRemoved(string kind) => _orphans.WithLabels(kind).Inc();
+
+    public void UnadoptedFound(int messages) => _sweptAdoptions.Inc(messages);
 
     public void DnsLookup(string type, string result) => _dnsLookups.WithLabels(type, result).Inc();
 

@@ -6,6 +6,6 @@ namespace Tunnel.Cluster.Outbound;
 /// <param name="Outcomes">A verdict for every recipient of the attempt.</param>
 /// <param name="DestinationDown">No server of the domain could be reached at all (DNS trouble or no connection):
 /// the whole destination waits, not just this message.</param>
-/// <param name="BodyMissing">The spool has no body for the message: its submission never completed
-/// (ingress answered 4xx, or died before the body was stored), so there is nothing to deliver.</param>
-public sealed record AttemptReport(IReadOnlyList<RecipientOutcome> Outcomes, bool DestinationDown, bool BodyMissing = false);
+/// <param name="NotOwed">The spool holds no reference of this domain to the message: its recipients here were
+/// final already (the queue adopted it twice: a late notice, a repeated scan), so nothing was sent.</param>
+public sealed record AttemptReport(IReadOnlyList<RecipientOutcome> Outcomes, bool DestinationDown, bool NotOwed = false);

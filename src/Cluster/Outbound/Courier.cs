@@ -8,20 +8,22 @@ namespace Tunnel.Cluster.Outbound;
 
 /// <summary>
 /// One delivery attempt of one message to one domain, start to end: fetch the body from the
-/// spool, resolve the route, plan the targets (<see cref="RoutePlanner"/>: never ourselves,
-/// only what we may and can reach), then walk them until one runs a transaction. Every
-/// recipient comes back with a verdict; nothing here throws for mail reasons. Owns: the order
-/// of targets within an attempt. Does not own: when to attempt (Queue/).
+/// spool (only while the domain's reference to it exists), resolve the route, plan the targets
+/// (<see cref="RoutePlanner"/>: never ourselves, only what we may and can reach), then walk them
+/// until one runs a transaction. Every recipient comes back with a verdict; nothing here throws
+/// for mail reasons. Owns: the order of targets within an attempt. Does not own: when to
+/// attempt (Queue/).
 /// </summary>
 public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPolicy policy, SmtpSender sender)
 {
     public async Task<AttemptReport> AttemptAsync(string domain, MessageId id, Envelope envelope,
         IReadOnlyList<Recipient> recipients, CancellationToken cancel)
     {
-        var message = await spool.ReadAsync(id, cancel);
-        if (message is null)
-            return All(recipients, RecipientStatus.Deferred, "4.3.0", $"message {id} is missing from the spool", down: false)
-                with { BodyMissing = true };
+        // The reference row is the truth that this domain owes the message: without it, nothing is sent.
+        var read = await spool.ReadForDeliveryAsync(id, domain, cancel);
+        if (!read.Owed) return new AttemptReport([], DestinationDown: false, NotOwed: true);
+        if (read.Body is not { } message)
+            return All(recipients, RecipientStatus.Failed, "5.3.0", "the message's content is missing from the spool", down: false);
 
         var lookup = await resolver.ResolveAsync(domain, cancel);
         if (lookup is RouteFailure failure)

@@ -4,26 +4,28 @@ namespace Tunnel.Cluster.Queue;
 /// Whether a destination domain is reachable at all, and what that allows. When an attempt
 /// finds no server of the domain answering (DNS trouble, every connection refused or timed
 /// out), the domain is down until a backoff of its own has passed; then one message probes it.
-/// A probe that gets through releases everybody; one that does not doubles the wait. This keeps
-/// a dead destination from being hammered by every queued message. Kept in memory only: after a
-/// restart the first attempt simply finds out again. Pure; the actor passes the time.
+/// A probe that gets through releases everybody; one that does not doubles the wait. One
+/// outage counts once: attempts that were already running when it was noticed fail too, but
+/// they do not push the backoff further (only a failed probe does). Without jitter: there is
+/// one probe per domain in the whole cluster, nobody to spread out from. Kept in memory only:
+/// after a restart the first attempt simply finds out again. Pure; the caller passes the time.
 /// </summary>
 public sealed class DestinationState(RetrySchedule backoff)
 {
-    private int _downAttempts;
-    private bool _probing;
+    private int _failedProbes;
 
     public DateTimeOffset? DownUntil { get; private set; }
     public bool IsDown => DownUntil is not null;
 
-    /// <summary>How many new attempts may start now.</summary>
+    /// <summary>How many new attempts may start now, given how many are running.</summary>
     public int Slots(DateTimeOffset now, int concurrency, int inFlight)
     {
         if (!IsDown) return Math.Max(0, concurrency - inFlight);
-        return !_probing && now >= DownUntil && inFlight == 0 ? 1 : 0;
+        return now >= DownUntil && inFlight == 0 ? 1 : 0;
     }
 
-    public void ProbeStarted() => _probing = true;
+    /// <summary>When an attempt may start next if none is running: null when one may start now or the destination is up.</summary>
+    public DateTimeOffset? ProbeAt => DownUntil;
 
     /// <summary>
     /// The operator asked for a retry: a down destination may be probed at once rather than at
@@ -34,19 +36,18 @@ public sealed class DestinationState(RetrySchedule backoff)
         if (DownUntil > now) DownUntil = now;
     }
 
-    /// <summary>The probe's message went away (deleted by the operator) before it ended: another may probe.</summary>
-    public void ProbeAbandoned() => _probing = false;
-
-    public void AttemptEnded(bool destinationDown, DateTimeOffset now)
+    /// <returns>True when the destination went down, or a failed probe moved its next probe out: worth a log line.</returns>
+    public bool AttemptEnded(bool destinationDown, bool probe, DateTimeOffset now)
     {
-        _probing = false;
         if (!destinationDown)
         {
-            _downAttempts = 0;
+            _failedProbes = 0;
             DownUntil = null;
-            return;
+            return false;
         }
-        _downAttempts++;
-        DownUntil = backoff.Next(_downAttempts, now);
+        if (IsDown && !probe) return false; // started before the outage was noticed: already counted
+        _failedProbes = IsDown ? _failedProbes + 1 : 0;
+        DownUntil = backoff.Next(_failedProbes + 1, now);
+        return true;
     }
 }

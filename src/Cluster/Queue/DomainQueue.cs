@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
-using Tunnel.Cluster.Bounces;
 using Tunnel.Messages;
 using Tunnel.Messages.Admin;
 using Tunnel.Messages.Mail;
@@ -12,42 +11,31 @@ namespace Tunnel.Cluster.Queue;
 
 /// <summary>
 /// The queue of one destination domain: a persistent, sharded entity (remember-entities keeps
-/// it running somewhere while it holds mail). It accepts messages from ingress (acknowledging
-/// only once <see cref="MessageEnqueued"/> is durable), keeps one <see cref="QueuedMessage"/>
-/// child per message, grants attempt slots up to the per-domain concurrency, records every
-/// outcome, sends the DSNs a message owes, and releases the spooled body when the last recipient
-/// is final. When no server of the domain can be reached, the domain is down: its messages wait
-/// together and one probe at a time finds out when it is back (<see cref="DestinationState"/>).
-/// Receive, ask <see cref="DomainQueueState"/>, persist, tell.
+/// it running somewhere while it holds mail). Its rules are <see cref="DomainQueueMachine"/>'s;
+/// this actor is the plumbing around them: it turns messages into inputs, persists the events a
+/// step decided, runs the step's actions once they are durable (attempts as
+/// <see cref="QueuedMessage"/> children, spool and DSN work, replies, the mail log), keeps the
+/// one timer the machine asks for, and keeps the journal short (snapshots spaced by the size of
+/// the queue; nothing left of an idle queue but the journal's own marker).
 /// </summary>
 public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 {
-    private sealed record NoticesSent(MessageId Id, string Kinds);
-    private sealed record NoticeFailed(MessageId Id, string Reason);
-    private sealed record DelayNoticeSent(MessageId Id);
-    private sealed record SpoolReleased(MessageId Id);
-    private sealed record SpoolReleaseFailed(MessageId Id, string Reason);
-    private sealed record RetryFinish(MessageId Id);
-    private sealed record ProbeDue;
-    private sealed record BodyWaitOver(MessageId Id);
+    private sealed record Wake;
+    private sealed record FlushMarks;
 
-    private static readonly TimeSpan FinishRetryDelay = TimeSpan.FromSeconds(10);
+    /// <summary>Adoption marks wait this long, so a message delivered at once never needs one.</summary>
+    private static readonly TimeSpan MarkDelay = TimeSpan.FromSeconds(5);
 
     private readonly string _domain;
     private readonly QueueServices _services;
     private readonly QueueSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<MessageId, IActorRef> _children = new();
-    private readonly HashSet<MessageId> _inFlight = new();
-    private readonly Queue<MessageId> _waiting = new();
-    private readonly HashSet<MessageId> _finishing = new();
-    // Messages with an event written but not yet applied (see PersistFor), and how many.
-    private readonly Dictionary<MessageId, int> _persisting = new();
-    // New messages whose body ingress has not confirmed yet (BodyStored): no attempt before it.
-    private readonly HashSet<MessageId> _awaitingBody = new();
-    private readonly DestinationState _destination;
-    private DomainQueueState _state = new();
-    private int _eventsSinceSnapshot;
+    private readonly DomainQueueMachine _machine;
+    private readonly Dictionary<MessageId, (long Token, IActorRef Child)> _attempts = new();
+    private readonly List<MessageId> _toMark = [];
+    private DateTimeOffset? _wakeAt;
+    private long _eventsSinceSnapshot;
+    private bool _passivating;
 
     public static Props Props(string domain, QueueServices services) =>
         Akka.Actor.Props.Create<DomainQueue>(domain, services);
@@ -57,52 +45,52 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         _domain = domain;
         _services = services;
         _settings = services.Settings;
-        _destination = new DestinationState(services.Settings.Retry);
+        _machine = new DomainQueueMachine(domain, services.Settings, Random.Shared.NextDouble);
         PersistenceId = $"domain-queue-{domain}";
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is DomainQueueSnapshot snapshot) _state = DomainQueueState.From(snapshot);
+            if (offer.Snapshot is DomainQueueSnapshot snapshot) _machine.Recover(snapshot);
         });
-        Recover<ITunnelMessage>(e => _state.Apply(e));
-        Recover<RecoveryCompleted>(_ => Resume());
+        Recover<ITunnelMessage>(e =>
+        {
+            _machine.Recover(e);
+            _eventsSinceSnapshot++;
+        });
+        Recover<RecoveryCompleted>(_ =>
+        {
+            SetReceiveTimeout(_settings.PassivateAfter);
+            Step(new QueueInput.Recovered());
+        });
 
-        Command<Enqueue>(Enqueue);
-        Command<CancelEnqueue>(Cancel);
-        Command<BodyStored>(stored => BodyArrived(stored.Id, confirmed: true));
-        Command<BodyWaitOver>(over => BodyArrived(over.Id, confirmed: false));
+        Command<NewMail>(mail => Step(new QueueInput.Arrived(mail, FromScan: false)));
         Command<InspectQueue>(Inspect);
-        Command<RetryNow>(Retry);
-        Command<DeleteMessage>(Delete);
-        Command<QueuedMessage.AttemptDue>(due => RequestSlot(due.Id));
-        Command<QueuedMessage.AttemptFinished>(Finished);
-        Command<ProbeDue>(_ => GrantSlots());
-        Command<DelayNoticeSent>(sent => PersistFor(sent.Id, new DelayNotified(sent.Id), Apply));
-        Command<NoticesSent>(sent =>
+        Command<RetryNow>(retry => Step(new QueueInput.Retry(retry.Id)));
+        Command<DeleteMessage>(delete => Step(new QueueInput.Delete(delete.Id, delete.Bounce)));
+        Command<QueueInput>(Step);
+        Command<Wake>(_ =>
         {
-            if (sent.Kinds.Length > 0) _services.MailLog.Notified(sent.Id, sent.Kinds);
-            Release(sent.Id);
+            _wakeAt = null;
+            Step(new QueueInput.Tick());
         });
-        Command<NoticeFailed>(failed => RetryFinishLater(failed.Id, $"sending the DSN failed: {failed.Reason}"));
-        Command<SpoolReleased>(released => Removed(released.Id));
-        Command<SpoolReleaseFailed>(failed => RetryFinishLater(failed.Id, $"releasing the spooled body failed: {failed.Reason}"));
-        Command<RetryFinish>(retry =>
-        {
-            _finishing.Remove(retry.Id);
-            Finish(retry.Id);
-        });
+        Command<FlushMarks>(_ => Mark());
+        Command<ReceiveTimeout>(_ => Step(new QueueInput.IdleCheck()));
         Command<SaveSnapshotSuccess>(saved =>
         {
-            // The snapshot holds everything: older events and snapshots are no longer needed.
+            // The snapshot holds everything up to it: older events and snapshots are not needed.
             DeleteMessages(saved.Metadata.SequenceNr);
             DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
+            if (_passivating) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         });
-        Command<SaveSnapshotFailure>(failed => _log.Warning("Snapshot of {0} failed: {1}", PersistenceId, failed.Cause.Message));
+        Command<SaveSnapshotFailure>(failed =>
+        {
+            _log.Warning("Snapshot of {0} failed: {1}", PersistenceId, failed.Cause.Message);
+            if (_passivating) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        });
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(failed => _log.Warning("Deleting old events of {0} failed: {1}", PersistenceId, failed.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(failed => _log.Warning("Deleting old snapshots of {0} failed: {1}", PersistenceId, failed.Cause.Message));
-        Command<ReceiveTimeout>(_ => PassivateIfIdle());
     }
 
     public override string PersistenceId { get; }
@@ -112,337 +100,196 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
     /// <summary>
-    /// After recovery: wake every waiting message and finish interrupted removals. An attempt
-    /// that a crash cut short left no event, so its message is due as it was: nothing waits out
-    /// a backoff it did not earn.
+    /// Receive, ask the machine, persist, then act: a step's actions run only once its events are
+    /// durable (PersistAllAsync keeps the queue taking commands meanwhile, so the events of many
+    /// messages reach the journal together; DeferAsync keeps a step without events behind earlier
+    /// ones). The machine already counts the step's events, so the next input is decided on them.
     /// </summary>
-    private void Resume()
+    private void Step(QueueInput input)
     {
-        ReportDepth();
-        foreach (var message in _state.Messages)
+        var sender = Sender;
+        var step = _machine.Handle(input, Now);
+        if (input is QueueInput.Arrived) _passivating = false;
+        if (step.Events.Count == 0)
         {
-            if (message.Removing) Finish(message.Id);
-            else StartChild(message);
+            DeferAsync(step, s => Run(s.Actions, sender));
         }
-        SetReceiveTimeout(_settings.PassivateAfter);
+        else
+        {
+            var remaining = step.Events.Count;
+            _eventsSinceSnapshot += remaining;
+            PersistAllAsync(step.Events, _ =>
+            {
+                if (--remaining > 0) return;
+                Run(step.Actions, sender);
+                KeepJournalShort();
+            });
+        }
+        ScheduleWake();
+        _services.MailLog.Metrics.QueueChanged(_domain, _machine.State.Count, _machine.State.OldestReceivedAt);
     }
 
-    private void Enqueue(Enqueue command)
+    private void Run(IReadOnlyList<QueueAction> actions, IActorRef sender)
     {
-        if (_state.Find(command.Id) is not null)
+        foreach (var action in actions)
         {
-            // A retried Enqueue (a resubmitted DSN, a late first one): same answer, no second copy.
-            Sender.Tell(new EnqueueAccepted(_domain, command.Id));
-            return;
+            switch (action)
+            {
+                case QueueAction.StartAttempt start:
+                    var child = Context.ActorOf(QueuedMessage.Props(_domain, start, _services), $"{start.Id}-{start.Token}");
+                    _attempts[start.Id] = (start.Token, child);
+                    break;
+                case QueueAction.CancelAttempt cancel:
+                    if (_attempts.TryGetValue(cancel.Id, out var running) && running.Token == cancel.Token)
+                    {
+                        _attempts.Remove(cancel.Id);
+                        Context.Stop(running.Child);
+                    }
+                    break;
+                case QueueAction.ScanOutbox scan:
+                    _services.Spool.UnadoptedAsync(_domain, before: null, scan.Limit, CancellationToken.None).PipeTo(Self,
+                        success: found => new QueueInput.ScanFinished(found, null),
+                        failure: e => new QueueInput.ScanFinished([], e.GetBaseException().Message));
+                    break;
+                case QueueAction.MarkAdopted mark:
+                    if (_toMark.Count == 0) Timers.StartSingleTimer("mark", new FlushMarks(), MarkDelay);
+                    _toMark.Add(mark.Id);
+                    break;
+                case QueueAction.SendNotices send:
+                    SendNotices(send);
+                    break;
+                case QueueAction.SendDelayNotice delay:
+                    _services.Bouncer.SendAsync(delay.Id, _domain, delay.Envelope, delay.ReceivedAt, delay.Notice, Now, CancellationToken.None)
+                        .PipeTo(Self, success: _ => new QueueInput.DelayNoticeSent(delay.Id),
+                            failure: e => new QueueInput.StepFailed(delay.Id, "delay notice", e.GetBaseException().Message));
+                    break;
+                case QueueAction.Release release:
+                    _services.Spool.ReleaseAsync(release.Id, _domain).PipeTo(Self,
+                        success: () => new QueueInput.Released(release.Id),
+                        failure: e => new QueueInput.StepFailed(release.Id, "releasing the spooled body", e.GetBaseException().Message));
+                    break;
+                case QueueAction.Reply reply:
+                    sender.Tell(reply.Answer);
+                    break;
+                case QueueAction.Log log:
+                    Write(log.Entry);
+                    break;
+                case QueueAction.Warn warn:
+                    _log.Warning(warn.Text);
+                    break;
+                case QueueAction.Passivate:
+                    Passivate();
+                    break;
+            }
         }
-        if (_persisting.ContainsKey(command.Id))
+    }
+
+    private void Write(QueueLogEntry entry)
+    {
+        var mailLog = _services.MailLog;
+        switch (entry)
         {
-            // The same, while the first one's event is still being written: answer once it is durable.
-            DeferAsync(command, c => Sender.Tell(new EnqueueAccepted(_domain, c.Id)));
-            return;
+            case QueueLogEntry.Queued e: mailLog.Queued(e.Id, _domain, e.Recipients); break;
+            case QueueLogEntry.Outcome e: mailLog.Outcome(e.Id, e.Disposition, e.Delay, e.DeletedSilently); break;
+            case QueueLogEntry.DestinationDown e: mailLog.DestinationDown(_domain, e.Until); break;
+            case QueueLogEntry.Dropped e: mailLog.Dropped(e.Id, _domain, e.Reason); break;
+            case QueueLogEntry.Notified e: mailLog.Notified(e.Id, e.Kinds); break;
+            case QueueLogEntry.NotBounced e: mailLog.NotBounced(e.Id, e.Reason); break;
+            case QueueLogEntry.OperatorRetry e: mailLog.OperatorRetry(_domain, e.Messages, e.Probe); break;
+            case QueueLogEntry.OperatorDeleted e: mailLog.OperatorDeleted(e.Id, _domain, e.Bounce); break;
+            case QueueLogEntry.Removed e: mailLog.Removed(e.Id, _domain); break;
         }
-        var enqueued = new MessageEnqueued(command.Id, command.Envelope, command.Recipients, command.Size, command.ReceivedAt);
-        PersistFor(command.Id, enqueued, e =>
+    }
+
+    private void SendNotices(QueueAction.SendNotices send)
+    {
+        var (bouncer, domain, now) = (_services.Bouncer, _domain, Now);
+        Task.Run(async () =>
         {
-            Apply(e);
-            Sender.Tell(new EnqueueAccepted(_domain, e.Id));
-            _services.MailLog.Queued(e.Id, _domain, e.Recipients.Count);
-            AwaitBody(e.Id);
-        });
+            var stored = new List<string>();
+            foreach (var notice in send.Notices)
+                if (await bouncer.SendAsync(send.Id, domain, send.Envelope, send.ReceivedAt, notice, now, CancellationToken.None) is not null)
+                    stored.Add(notice.Kind);
+            return string.Join(",", stored);
+        }).PipeTo(Self,
+            success: kinds => new QueueInput.NoticesSent(send.Id, kinds),
+            failure: e => new QueueInput.StepFailed(send.Id, "sending the DSN", e.GetBaseException().Message));
     }
 
     /// <summary>
-    /// Ingress stores the body while we store the envelope (<see cref="Submission"/>), so a new
-    /// message waits for <see cref="BodyStored"/> before its first attempt. Should the word never
-    /// come (the ingress node died), the message is attempted after twice the enqueue timeout
-    /// anyway: by then the body is either stored or never will be, and the attempt finds out.
+    /// The outbox learns in bulk which of its references this queue holds, a few seconds late:
+    /// a message delivered meanwhile has no reference left to mark. Marks still waiting when the
+    /// queue stops are dropped; the node's sweep then tells the queue again, which is harmless.
     /// </summary>
-    private void AwaitBody(MessageId id)
+    private void Mark()
     {
-        _awaitingBody.Add(id);
-        Timers.StartSingleTimer(BodyTimer(id), new BodyWaitOver(id), 2 * _settings.EnqueueTimeout);
-    }
-
-    private static string BodyTimer(MessageId id) => $"body-{id}";
-
-    private void BodyArrived(MessageId id, bool confirmed)
-    {
-        if (!_awaitingBody.Remove(id)) return; // a repeated submission, or already cancelled
-        Timers.Cancel(BodyTimer(id));
-        if (!confirmed) _log.Warning("No word from ingress about the body of {0} for {1}: attempting it anyway", id, _domain);
-        if (_state.Find(id) is { Removing: false } message) StartChild(message);
-    }
-
-    private void Cancel(CancelEnqueue command)
-    {
-        if (_state.Find(command.Id) is null)
+        var ids = _toMark.Where(id => _machine.State.Find(id) is not null).Distinct().ToList();
+        _toMark.Clear();
+        if (ids.Count == 0) return;
+        var (log, domain) = (_log, _domain);
+        _services.Spool.MarkAdoptedAsync(_domain, ids).ContinueWith(t =>
         {
-            // Its MessageEnqueued is still being written: cancel once it is.
-            if (_persisting.ContainsKey(command.Id)) DeferAsync(command, Cancel);
+            if (t.IsFaulted) log.Warning("Marking {0} references of {1} adopted failed: {2}", ids.Count, domain, t.Exception!.GetBaseException().Message);
+        }, TaskScheduler.Default);
+    }
+
+    private void ScheduleWake()
+    {
+        var at = _machine.NextWakeUp();
+        if (at == _wakeAt) return;
+        _wakeAt = at;
+        if (at is not { } time) Timers.Cancel("wake");
+        else Timers.StartSingleTimer("wake", new Wake(), time > Now ? time - Now : TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// Snapshots are spaced by the size of the queue (at least snapshot-every events apart, and
+    /// never more often than one event per message it holds), so a big backlog costs a constant
+    /// amount of snapshot writing per event, not one whole-queue rewrite every N events. A
+    /// snapshot may include events still being written: each records something that happened,
+    /// and recovery redoes whatever was to follow it (see <see cref="DomainQueueMachine"/>).
+    /// </summary>
+    private void KeepJournalShort()
+    {
+        if (_eventsSinceSnapshot < Math.Max(_settings.SnapshotEvery, _machine.State.Count)) return;
+        _eventsSinceSnapshot = 0;
+        SaveSnapshot(_machine.State.ToSnapshot());
+    }
+
+    /// <summary>
+    /// An empty, quiet queue stops. Through the shard this also removes it from the remembered
+    /// entities, so it is not restarted until mail for the domain arrives. Its history goes
+    /// first: an empty snapshot, then every event and older snapshot is deleted, so an idle
+    /// domain keeps a constant number of rows whatever it carried.
+    /// </summary>
+    private void Passivate()
+    {
+        _passivating = true;
+        if (_eventsSinceSnapshot == 0)
+        {
+            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
             return;
         }
-        PersistFor(command.Id, new MessageCancelled(command.Id), e =>
-        {
-            Apply(e);
-            StopChild(e.Id);
-            _services.MailLog.Cancelled(e.Id, _domain);
-        });
+        _eventsSinceSnapshot = 0;
+        SaveSnapshot(_machine.State.ToSnapshot());
     }
 
     /// <summary>The operator's view (<c>tunnel queue list/show/stats</c>): read-only, from the state as it is.</summary>
     private void Inspect(InspectQueue query)
     {
-        var messages = _state.Messages
-            .Where(m => query.Id is null || m.Id == query.Id)
-            .OrderBy(m => m.ReceivedAt)
+        IEnumerable<QueuedMessageState> messages = query.Id is { } id
+            ? _machine.State.Find(id) is { } one ? [one] : []
+            : _machine.State.ByArrival;
+        var views = messages
             .Select(m => new QueuedMessageView(m.Id, m.Envelope, m.Recipients, m.Outcomes, m.Size, m.ReceivedAt, m.Attempts,
                 m.Removing ? null : m.NextAttemptAt, query.Id is null ? [] : m.History.ToList()))
             .ToList();
-        Sender.Tell(new QueueInspected(_domain, _destination.DownUntil, messages));
+        Sender.Tell(new QueueInspected(_domain, _machine.Destination.DownUntil, views));
     }
-
-    /// <summary>
-    /// <c>tunnel queue retry</c>: the messages are due now, like Postfix's <c>postqueue -f</c>.
-    /// Their children are told so; they ask for slots as always, so the concurrency limit still
-    /// holds. Nothing is persisted: a retry changes no state, it only brings an attempt forward.
-    /// </summary>
-    private void Retry(RetryNow command)
-    {
-        var now = Now;
-        var due = _state.Messages.Where(m => !m.Removing && (command.Id is null || m.Id == command.Id)).ToList();
-        var probe = _destination.IsDown && due.Count > 0;
-        if (probe) _destination.ProbeNow(now);
-        foreach (var message in due)
-            if (_children.TryGetValue(message.Id, out var child)) child.Tell(new QueuedMessage.ScheduleAttempt(now));
-        if (due.Count > 0) _services.MailLog.OperatorRetry(_domain, due.Count, probe);
-        Sender.Tell(new RetryScheduled(_domain, due.Count));
-        GrantSlots();
-    }
-
-    /// <summary>
-    /// <c>tunnel queue delete</c>: persist the deletion, then finish the message as any other
-    /// (DSN when asked for, spool release, <see cref="MessageRemoved"/>). An attempt in flight
-    /// is abandoned: stopping its child cancels it.
-    /// </summary>
-    private void Delete(DeleteMessage command)
-    {
-        if (_state.Find(command.Id) is not { } message)
-        {
-            Sender.Tell(new DeleteAccepted(_domain, command.Id, Found: false));
-            return;
-        }
-        var sender = Sender;
-        Persist(new MessageDeleted(command.Id, Now, command.Bounce), e =>
-        {
-            var waiting = message.Outcomes.Where(o => !o.IsFinal).Select(o => o.Recipient).ToHashSet();
-            Apply(e);
-            _services.MailLog.OperatorDeleted(e.Id, _domain, e.Bounce);
-            foreach (var outcome in message.Outcomes.Where(o => waiting.Contains(o.Recipient)))
-                _services.MailLog.Outcome(e.Id, outcome, e.At - message.ReceivedAt, deletedSilently: !e.Bounce);
-            if (_inFlight.Remove(e.Id)) _destination.ProbeAbandoned();
-            sender.Tell(new DeleteAccepted(_domain, e.Id, Found: true));
-            Finish(e.Id);
-            GrantSlots();
-        });
-    }
-
-    private void RequestSlot(MessageId id)
-    {
-        if (_state.Find(id) is not { Removing: false } || _inFlight.Contains(id) || _waiting.Contains(id)) return;
-        _waiting.Enqueue(id);
-        GrantSlots();
-    }
-
-    /// <summary>
-    /// Grants attempts in arrival order up to the concurrency limit; while the destination is
-    /// down, one probe at a time once its backoff has passed. Messages past their lifetime that
-    /// are stuck behind a down destination fail here without an attempt.
-    /// </summary>
-    private void GrantSlots()
-    {
-        var now = Now;
-        if (_destination.IsDown) ExpireWaiting(now);
-        var allowed = _destination.Slots(now, _settings.ConcurrencyPerDomain, _inFlight.Count);
-        while (allowed-- > 0 && _waiting.TryDequeue(out var id))
-        {
-            if (_state.Find(id) is not { Removing: false } message || !_children.TryGetValue(id, out var child)) { allowed++; continue; }
-            _inFlight.Add(id);
-            if (_destination.IsDown) _destination.ProbeStarted();
-            child.Tell(new QueuedMessage.Attempt(message.Envelope, message.PendingRecipients));
-        }
-        if (_destination.IsDown && _waiting.Count > 0 && _destination.DownUntil is { } until && until > now)
-            Timers.StartSingleTimer("probe", new ProbeDue(), until - now);
-    }
-
-    private void ExpireWaiting(DateTimeOffset now)
-    {
-        foreach (var id in _waiting.ToList())
-        {
-            if (_state.Find(id) is not { Removing: false } message || _persisting.ContainsKey(id)
-                || !DomainQueueState.IsExpired(message, now, _settings)) continue;
-            Record(message, DomainQueueState.Expired(message, now, _settings));
-        }
-    }
-
-    private void Finished(QueuedMessage.AttemptFinished finished)
-    {
-        _inFlight.Remove(finished.Id);
-        if (finished.Report.BodyMissing && _state.Find(finished.Id) is { Removing: false } && !_persisting.ContainsKey(finished.Id))
-        {
-            // Bodies are released only after their last recipient is final, so a missing one was
-            // never stored: the submission did not complete and its client got no 250.
-            PersistFor(finished.Id, new MessageCancelled(finished.Id), e =>
-            {
-                Apply(e);
-                StopChild(e.Id);
-                _services.MailLog.NeverStored(e.Id, _domain);
-            });
-            GrantSlots();
-            return;
-        }
-        var now = Now;
-        _destination.AttemptEnded(finished.Report.DestinationDown, now);
-        if (_destination.IsDown) _services.MailLog.DestinationDown(_domain, _destination.DownUntil!.Value);
-        if (_state.Find(finished.Id) is { Removing: false } message)
-            Record(message, DomainQueueState.Attempted(message, finished.Report.Outcomes, now, _settings, Random.Shared.NextDouble()));
-        GrantSlots();
-    }
-
-    /// <summary>Persists an attempt's outcome, then moves the message on: finish it, or wait and warn.</summary>
-    private void Record(QueuedMessageState message, DeliveryAttempted attempted)
-    {
-        PersistFor(message.Id, attempted, e =>
-        {
-            Apply(e);
-            foreach (var outcome in e.Outcomes) _services.MailLog.Outcome(e.Id, outcome, e.At - message.ReceivedAt);
-            if (message.Removing)
-            {
-                Finish(e.Id);
-                return;
-            }
-            if (_children.TryGetValue(e.Id, out var child) && e.NextAttemptAt is { } next)
-                child.Tell(new QueuedMessage.ScheduleAttempt(next));
-            if (Notices.Delay(message, e.At, _settings) is { } delay) SendDelayNotice(message, delay, e.At);
-        });
-    }
-
-    private void SendDelayNotice(QueuedMessageState message, Notice notice, DateTimeOffset now)
-    {
-        var id = message.Id;
-        _services.Bouncer.SendAsync(message, notice, now, CancellationToken.None).PipeTo(Self,
-            success: _ => new DelayNoticeSent(id),
-            // Not sent now: the next attempt of a still-waiting message asks again.
-            failure: e => new NoticeFailed(id, e.GetBaseException().Message));
-    }
-
-    /// <summary>
-    /// Every recipient here is final: send the DSNs the message owes (recomputed from the state,
-    /// so a crash before they went out sends them after recovery, under the same ids), then drop
-    /// our reference to the body, then forget the message.
-    /// </summary>
-    private void Finish(MessageId id)
-    {
-        if (_state.Find(id) is not { Removing: true } message || !_finishing.Add(id)) return;
-        StopChild(id);
-        var notices = message.Silent ? [] : Notices.Final(message);
-        if (!message.Silent && message.Envelope.Sender is null && message.Outcomes.Any(o => o.Status == RecipientStatus.Failed))
-            _services.MailLog.NotBounced(id, "the sender is <>: a bounce is never bounced (RFC 5321 §4.5.5)");
-        var now = Now;
-        var kinds = string.Join(",", notices.Select(n => n.Kind));
-        SendAllAsync(message, notices, now).PipeTo(Self,
-            success: () => new NoticesSent(id, kinds),
-            failure: e => new NoticeFailed(id, e.GetBaseException().Message));
-    }
-
-    private async Task SendAllAsync(QueuedMessageState message, IReadOnlyList<Notice> notices, DateTimeOffset now)
-    {
-        foreach (var notice in notices) await _services.Bouncer.SendAsync(message, notice, now, CancellationToken.None);
-    }
-
-    private void Release(MessageId id)
-    {
-        _services.Spool.ReleaseAsync(id, _domain, CancellationToken.None).PipeTo(Self,
-            success: () => new SpoolReleased(id),
-            failure: e => new SpoolReleaseFailed(id, e.GetBaseException().Message));
-    }
-
-    private void Removed(MessageId id)
-    {
-        if (_state.Find(id) is null)
-        {
-            _finishing.Remove(id);
-            return;
-        }
-        PersistFor(id, new MessageRemoved(id), e =>
-        {
-            _finishing.Remove(e.Id);
-            Apply(e);
-            _services.MailLog.Removed(e.Id, _domain);
-        });
-    }
-
-    private void RetryFinishLater(MessageId id, string reason)
-    {
-        _log.Warning("Finishing {0} for {1}: {2}; retrying in {3}", id, _domain, reason, FinishRetryDelay);
-        Timers.StartSingleTimer($"finish-{id}", new RetryFinish(id), FinishRetryDelay);
-    }
-
-    /// <summary>
-    /// Persists an event of one message without holding up the queue's other commands
-    /// (PersistAsync): the events of many messages then reach the journal together, in one
-    /// transaction, instead of one commit each after the other. Until its handler ran, the
-    /// event is not in the state, so whatever could act on the message twice checks
-    /// <see cref="_persisting"/> first (a retried Enqueue, a cancel, an expiry, passivation).
-    /// </summary>
-    private void PersistFor<TEvent>(MessageId id, TEvent @event, Action<TEvent> handler) where TEvent : ITunnelMessage
-    {
-        _persisting[id] = _persisting.GetValueOrDefault(id) + 1;
-        PersistAsync(@event, e =>
-        {
-            if (--_persisting[id] == 0) _persisting.Remove(id);
-            handler(e);
-        });
-    }
-
-    private void Apply(ITunnelMessage @event)
-    {
-        _state.Apply(@event);
-        ReportDepth();
-        if (++_eventsSinceSnapshot < _settings.SnapshotEvery) return;
-        _eventsSinceSnapshot = 0;
-        SaveSnapshot(_state.ToSnapshot());
-    }
-
-    private void ReportDepth() =>
-        _services.MailLog.Metrics.QueueChanged(_domain, _state.Messages.Count, _state.OldestReceivedAt);
 
     protected override void PostStop()
     {
         _services.MailLog.Metrics.QueueStopped(_domain);
         base.PostStop();
-    }
-
-    private void StartChild(QueuedMessageState message)
-    {
-        if (_children.ContainsKey(message.Id)) return;
-        var child = Context.ActorOf(Akka.Actor.Props.Create<QueuedMessage>(_domain, message.Id, message.NextAttemptAt, _services),
-            message.Id.Value);
-        _children[message.Id] = child;
-    }
-
-    private void StopChild(MessageId id)
-    {
-        if (_awaitingBody.Remove(id)) Timers.Cancel(BodyTimer(id));
-        if (_children.Remove(id, out var child)) Context.Stop(child);
-    }
-
-    /// <summary>
-    /// An empty queue stops itself after a quiet period. Through the shard this also removes it
-    /// from the remembered entities, so it is not restarted until mail for the domain arrives.
-    /// </summary>
-    private void PassivateIfIdle()
-    {
-        if (_state.IsEmpty && _inFlight.Count == 0 && _children.Count == 0 && _finishing.Count == 0 && _persisting.Count == 0)
-            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 }

@@ -8,7 +8,7 @@ namespace Tunnel.Cluster.Queue;
 /// <param name="Shards">Number of shards DomainQueues are spread over; fixed for the life of a cluster.</param>
 /// <param name="SnapshotEvery">Events between snapshots of a DomainQueue (keeps recovery short).</param>
 /// <param name="PassivateAfter">An empty DomainQueue stops after this long without traffic.</param>
-/// <param name="EnqueueTimeout">How long a submission waits for a DomainQueue to confirm.</param>
+/// <param name="EnqueueTimeout">How long a message's outbox commit may take before it is abandoned (451, nothing kept).</param>
 /// <param name="AttemptTimeout">Upper bound on one delivery attempt (DNS, connects, transaction).</param>
 /// <param name="ReportingMta">Our host name in DSNs.</param>
 /// <param name="MaxReturnedSize">A DSN returns the whole original up to this size (unless RET says otherwise), else its headers.</param>
@@ -23,4 +23,11 @@ public sealed record QueueSettings(
     TimeSpan EnqueueTimeout,
     TimeSpan AttemptTimeout,
     string ReportingMta,
-    long MaxReturnedSize);
+    long MaxReturnedSize)
+{
+    /// <summary>How often each node looks for outbox references no queue adopted, and how old they must be to count.</summary>
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the spool's orphans (bodies without references, references without bodies) are removed, and their minimum age.</summary>
+    public TimeSpan OrphanAge { get; init; } = TimeSpan.FromHours(1);
+}

@@ -10,7 +10,7 @@ namespace Tunnel.Cluster.Queue;
 public sealed class QueuedMessageState
 {
     /// <summary>Attempts kept per message; older ones are dropped (a message retried for days has hundreds).</summary>
-    public const int HistoryLimit = 20;
+    public const int HistoryLimit = 10;
 
     /// <summary>The reason every waiting recipient gets when the operator deletes the message.</summary>
     public const string DeletedDetail = "deleted by the operator";
@@ -20,8 +20,9 @@ public sealed class QueuedMessageState
 
     private QueuedMessageState(MessageId id, Envelope envelope, IReadOnlyList<Recipient> recipients,
         IEnumerable<RecipientOutcome> outcomes, long size, DateTimeOffset receivedAt, int attempts,
-        DateTimeOffset nextAttemptAt, bool removing, bool delayNotified, IEnumerable<AttemptRecord> history, bool silent)
+        DateTimeOffset nextAttemptAt, bool removing, bool delayNotified, IEnumerable<AttemptRecord> history, bool silent, bool noticesSent)
     {
+        NoticesSent = noticesSent;
         _history = new Queue<AttemptRecord>(history.TakeLast(HistoryLimit));
         Silent = silent;
         Id = id;
@@ -52,6 +53,15 @@ public sealed class QueuedMessageState
 
     /// <summary>Deleted by the operator without a bounce: no notice goes out for it.</summary>
     public bool Silent { get; private set; }
+
+    /// <summary>The final DSNs are in the outbox (or none was owed): only the spool release remains.</summary>
+    public bool NoticesSent { get; private set; }
+
+    /// <summary>Some recipient still waits: the message has attempts ahead of it.</summary>
+    public bool IsWaiting => !Removing;
+
+    /// <summary>When the message is too old to wait any longer (4.4.7).</summary>
+    public DateTimeOffset ExpiresAt(TimeSpan lifetime) => ReceivedAt + lifetime;
 
     /// <summary>The latest attempts (at most <see cref="HistoryLimit"/>), oldest first.</summary>
     public IReadOnlyCollection<AttemptRecord> History => _history;
@@ -98,16 +108,22 @@ public sealed class QueuedMessageState
 
     public void RecordDelayNotified() => DelayNotified = true;
 
+    public void RecordNoticesSent() => NoticesSent = true;
+
+    /// <summary>The operator asked for an attempt now.</summary>
+    public void RecordRetryRequested(DateTimeOffset at) => NextAttemptAt = at;
+
     public QueuedMessageSnapshot ToSnapshot() =>
         new(Id, Envelope, Recipients, _outcomes.ToList(), Size, ReceivedAt, Attempts, NextAttemptAt, Removing, DelayNotified,
-            _history.ToList(), Silent);
+            _history.ToList(), Silent, NoticesSent);
 
     public static QueuedMessageState From(QueuedMessageSnapshot s) =>
         new(s.Id, s.Envelope, s.Recipients, s.Outcomes, s.Size, s.ReceivedAt, s.Attempts, s.NextAttemptAt, s.Removing, s.DelayNotified,
-            s.History ?? [], s.Silent);
+            s.History ?? [], s.Silent, s.NoticesSent);
 
     public static QueuedMessageState From(MessageEnqueued e) =>
         new(e.Id, e.Envelope, e.Recipients,
             e.Recipients.Select(r => new RecipientOutcome(r.Address, RecipientStatus.Pending, "", "", null)),
-            e.Size, e.ReceivedAt, attempts: 0, nextAttemptAt: e.ReceivedAt, removing: false, delayNotified: false, history: [], silent: false);
+            e.Size, e.ReceivedAt, attempts: 0, nextAttemptAt: e.ReceivedAt, removing: false, delayNotified: false, history: [], silent: false,
+            noticesSent: false);
 }

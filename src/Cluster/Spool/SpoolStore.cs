@@ -1,15 +1,20 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Tunnel.Messages.Mail;
+using Tunnel.Messages.Queue;
+using Tunnel.Messages.Serialization;
 
 namespace Tunnel.Cluster.Spool;
 
 /// <summary>
-/// Message bodies, stored once per message in the same database as the journal (DESIGN:
-/// bodies never travel through remoting). Each destination domain holding the message has a
-/// reference row; a domain releases its reference when all its recipients are final, and the
-/// body goes with the last reference. Releasing is idempotent, so a DomainQueue that crashed
-/// after releasing can safely release again on recovery; a counter would not be.
+/// The outbox and the message bodies, in the same database as the journal (DESIGN: bodies never
+/// travel through remoting). A message is stored once, in one transaction with one reference
+/// row per recipient domain; a reference row carries that domain's envelope (a
+/// <see cref="NewMail"/>) and is the truth that the domain still owes the message: its queue
+/// adopts it (told by ingress, or by reading the rows it has not adopted) and delivers it only
+/// while the row exists. A domain releases its row when its recipients are final, and the body
+/// goes with the last reference, atomically. Releasing is idempotent, so a DomainQueue that
+/// crashed after releasing can safely release again on recovery.
 /// Writes are grouped: <see cref="SpoolWriter"/> commits whatever is waiting in one transaction
 /// (one fsync for many messages), and it is the only writer, so writers never collide on SQLite's
 /// single write lock. Reads run beside it on their own connections.
@@ -19,7 +24,7 @@ public sealed class SpoolStore(Func<DbConnection> connect)
 {
     private readonly SpoolWriter _writer = new(connect);
 
-    /// <summary>Creates the tables if missing (first start) and sets SQLite to WAL.</summary>
+    /// <summary>Creates the tables if missing (first start), adds the outbox's columns to older ones, and sets SQLite to WAL.</summary>
     public async Task InitialiseAsync(CancellationToken cancel)
     {
         await using var connection = await OpenAsync(cancel);
@@ -36,25 +41,95 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         // (CREATE TABLE IF NOT EXISTS is not safe against itself in PostgreSQL). A transaction
         // lock, so that it ends with the transaction and not with a pooled session.
         if (!sqlite) await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(4711);", cancel, transaction);
+        var bytes = sqlite ? "BLOB" : "BYTEA";
         await ExecuteAsync(connection, $"""
             CREATE TABLE IF NOT EXISTS tunnel_spool (
                 message_id VARCHAR(32) NOT NULL PRIMARY KEY,
-                body {(sqlite ? "BLOB" : "BYTEA")} NOT NULL,
+                body {bytes} NOT NULL,
                 created_at BIGINT NOT NULL);
             CREATE TABLE IF NOT EXISTS tunnel_spool_ref (
                 message_id VARCHAR(32) NOT NULL,
                 domain VARCHAR(255) NOT NULL,
                 PRIMARY KEY (message_id, domain));
             """, cancel, transaction);
+        // The outbox's columns. Rows from before it were adopted through the queue's own
+        // Enqueue: adopted = 1, and they carry no envelope.
+        var columns = await ColumnsAsync(connection, transaction, "tunnel_spool_ref", cancel);
+        foreach (var (name, definition) in new[]
+                 {
+                     ("envelope", $"{bytes} NULL"),
+                     ("adopted", "SMALLINT NOT NULL DEFAULT 1"),
+                     ("created_at", "BIGINT NOT NULL DEFAULT 0"),
+                     ("notified", "VARCHAR(128) NOT NULL DEFAULT ','"),
+                 })
+        {
+            if (!columns.Contains(name))
+                await ExecuteAsync(connection, $"ALTER TABLE tunnel_spool_ref ADD COLUMN {name} {definition};", cancel, transaction);
+        }
+        // Only the references no queue has adopted yet: few, so the index stays small.
+        await ExecuteAsync(connection,
+            "CREATE INDEX IF NOT EXISTS tunnel_spool_ref_unadopted ON tunnel_spool_ref (created_at) WHERE adopted = 0;", cancel, transaction);
         await transaction.CommitAsync(cancel);
     }
 
     /// <summary>
-    /// Stores the body and one reference per destination domain, durably. Storing the same id
-    /// again changes nothing (a resubmitted DSN, a retried submission).
+    /// Puts a message into the outbox: the body and one reference per recipient domain, in one
+    /// durable commit. Waits at most <paramref name="timeout"/> for it; past that the store is
+    /// abandoned and taken back out unless its commit had already begun, in which case this
+    /// waits for the commit's outcome up to <paramref name="limit"/> in all. Throws
+    /// <see cref="SpoolTimeoutException"/> when nothing was kept; any other exception means the
+    /// commit failed. Returns false only for a guarded DSN that had been stored already.
     /// </summary>
-    public Task StoreAsync(MessageId id, ReadOnlyMemory<byte> body, IEnumerable<string> domains, DateTimeOffset at, CancellationToken cancel) =>
-        _writer.WriteAsync(new SpoolWrite.Store(id, body, domains.ToList(), at), cancel);
+    public async Task<bool> StoreAsync(MessageId id, ReadOnlyMemory<byte> body, IReadOnlyList<NewMail> references, DateTimeOffset at,
+        TimeSpan timeout, TimeSpan limit, NoticeGuard? guard = null)
+    {
+        var store = new SpoolWrite.Store(id, body,
+            references.Select(r => new SpoolReference(r.Domain, TunnelSerializer.Serialize(r))).ToList(), at, guard);
+        _writer.Enqueue(store);
+        try
+        {
+            return await store.Done.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException) when (store.TryAbandon())
+        {
+            throw new SpoolTimeoutException($"the spool did not commit within {timeout.TotalSeconds:0.#}s");
+        }
+        catch (TimeoutException)
+        {
+            // The commit has begun: its outcome decides. Past the limit we cannot know it.
+            try
+            {
+                return await store.Done.Task.WaitAsync(limit > timeout ? limit - timeout : TimeSpan.Zero);
+            }
+            catch (TimeoutException)
+            {
+                throw new SpoolTimeoutException($"the spool's commit did not finish within {limit.TotalSeconds:0.#}s; its outcome is unknown");
+            }
+        }
+        catch (TaskCanceledException)
+        {
+            throw new SpoolTimeoutException("the store was abandoned before the spool's commit");
+        }
+    }
+
+    /// <summary>
+    /// What a delivery attempt needs: whether <paramref name="domain"/> still owes the message
+    /// (its reference row exists) and the body. The two are read together, so a queue never
+    /// sends a message whose recipients here are already final.
+    /// </summary>
+    public async Task<SpoolRead> ReadForDeliveryAsync(MessageId id, string domain, CancellationToken cancel)
+    {
+        await using var connection = await OpenAsync(cancel);
+        await using var select = Command(connection, null, """
+            SELECT s.body FROM tunnel_spool_ref r LEFT JOIN tunnel_spool s ON s.message_id = r.message_id
+            WHERE r.message_id = @id AND r.domain = @domain
+            """);
+        Add(select, "@id", id.Value);
+        Add(select, "@domain", domain);
+        await using var reader = await select.ExecuteReaderAsync(cancel);
+        if (!await reader.ReadAsync(cancel)) return new SpoolRead(Owed: false, Body: null);
+        return new SpoolRead(Owed: true, reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0));
+    }
 
     /// <summary>The stored body, or null when it is gone.</summary>
     public async Task<byte[]?> ReadAsync(MessageId id, CancellationToken cancel)
@@ -65,19 +140,57 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         return await select.ExecuteScalarAsync(cancel) as byte[];
     }
 
-    /// <summary>Drops <paramref name="domain"/>'s reference and the body once nobody references it.</summary>
-    public Task ReleaseAsync(MessageId id, string domain, CancellationToken cancel) =>
-        _writer.WriteAsync(new SpoolWrite.Release(id, domain), cancel);
-
-    /// <summary>Removes the body and every reference: ingress withdrawing a message it never confirmed.</summary>
-    public Task DeleteAsync(MessageId id, CancellationToken cancel) =>
-        _writer.WriteAsync(new SpoolWrite.Delete(id), cancel);
-
-    /// <summary>How many bodies are stored (for tests and the operator's queue view).</summary>
-    public async Task<long> CountAsync(CancellationToken cancel)
+    /// <summary>
+    /// References no queue has adopted yet, oldest first: of one domain (a queue's own scan on
+    /// start), or of any domain and older than <paramref name="before"/> (the node's sweep for
+    /// mail whose notice to its queue was lost).
+    /// </summary>
+    public async Task<IReadOnlyList<NewMail>> UnadoptedAsync(string? domain, DateTimeOffset? before, int limit, CancellationToken cancel)
     {
         await using var connection = await OpenAsync(cancel);
-        await using var count = Command(connection, null, "SELECT COUNT(*) FROM tunnel_spool");
+        await using var select = Command(connection, null, $"""
+            SELECT envelope FROM tunnel_spool_ref
+            WHERE adopted = 0 AND envelope IS NOT NULL{(domain is null ? "" : " AND domain = @domain")}{(before is null ? "" : " AND created_at < @before")}
+            ORDER BY created_at LIMIT {limit}
+            """);
+        if (domain is not null) Add(select, "@domain", domain);
+        if (before is { } time) Add(select, "@before", time.ToUnixTimeMilliseconds());
+        await using var reader = await select.ExecuteReaderAsync(cancel);
+        var found = new List<NewMail>();
+        while (await reader.ReadAsync(cancel)) found.Add(TunnelSerializer.Deserialize<NewMail>((byte[])reader.GetValue(0)));
+        return found;
+    }
+
+    /// <summary>Drops <paramref name="domain"/>'s reference and, atomically, the body once nobody references it.</summary>
+    public Task ReleaseAsync(MessageId id, string domain) => Write(new SpoolWrite.Release(id, domain));
+
+    /// <summary>Records that <paramref name="domain"/>'s queue holds these messages in its journal: the sweep need not tell it again.</summary>
+    public Task MarkAdoptedAsync(string domain, IReadOnlyList<MessageId> ids) => Write(new SpoolWrite.MarkAdopted(domain, ids));
+
+    /// <summary>Removes bodies nobody references and references whose body is gone, created before <paramref name="before"/>.</summary>
+    public async Task<IReadOnlyList<OrphanRemoved>> SweepOrphansAsync(DateTimeOffset before)
+    {
+        var sweep = new SpoolWrite.SweepOrphans(before);
+        await Write(sweep);
+        return sweep.Removed;
+    }
+
+    private Task Write(SpoolWrite write)
+    {
+        _writer.Enqueue(write);
+        return write.Done.Task;
+    }
+
+    /// <summary>How many bodies are stored (for tests and the operator's queue view).</summary>
+    public Task<long> CountAsync(CancellationToken cancel) => CountAsync("tunnel_spool", cancel);
+
+    /// <summary>How many reference rows are stored (for tests).</summary>
+    public Task<long> CountReferencesAsync(CancellationToken cancel) => CountAsync("tunnel_spool_ref", cancel);
+
+    private async Task<long> CountAsync(string table, CancellationToken cancel)
+    {
+        await using var connection = await OpenAsync(cancel);
+        await using var count = Command(connection, null, $"SELECT COUNT(*) FROM {table}");
         return Convert.ToInt64(await count.ExecuteScalarAsync(cancel));
     }
 
@@ -110,6 +223,13 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         await command.ExecuteNonQueryAsync(cancel);
     }
 
+    private static async Task<HashSet<string>> ColumnsAsync(DbConnection connection, DbTransaction transaction, string table, CancellationToken cancel)
+    {
+        await using var select = Command(connection, transaction, $"SELECT * FROM {table} LIMIT 0");
+        await using var reader = await select.ExecuteReaderAsync(cancel);
+        return Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+    }
+
     internal static void Add(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();
@@ -118,3 +238,9 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         command.Parameters.Add(parameter);
     }
 }
+
+/// <summary>What a delivery attempt read: whether the domain still owes the message, and its body (null when gone).</summary>
+public sealed record SpoolRead(bool Owed, byte[]? Body);
+
+/// <summary>The spool did not commit a store in time, and it was taken back: nothing of the message is kept.</summary>
+public sealed class SpoolTimeoutException(string message) : Exception(message);

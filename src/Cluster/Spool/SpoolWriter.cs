@@ -1,20 +1,23 @@
 using System.Data.Common;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
 
 namespace Tunnel.Cluster.Spool;
 
 /// <summary>
 /// The spool's one writer, with group commit: it takes every change waiting (up to
-/// <see cref="MaxBatch"/>), applies them in one transaction and completes them together when
-/// that commit is durable. Under load many messages share one commit (the disk does a few
-/// thousand fsyncs a second; a message costs one otherwise); alone, a change is committed at
-/// once. A failed batch fails every change in it, and the callers answer 451 or retry; the
-/// connection is reopened for the next batch.
+/// <see cref="MaxBatch"/>) and applies them in two transactions, completing each change when
+/// its commit is durable. The outbox stores (the 250s) go first and alone, so housekeeping
+/// (releases, adoption marks, the orphan sweep) can never fail or slow an intake commit. Under
+/// load many messages share one commit; alone, a change is committed at once. A failed
+/// transaction fails every change in it, and the callers answer 451 or retry; the connection is
+/// reopened for the next one.
 /// </summary>
 internal sealed class SpoolWriter
 {
     private const int MaxBatch = 256;
+    private const int MaxIdsPerStatement = 500;
     private readonly Func<DbConnection> _connect;
     private readonly Channel<SpoolWrite> _pending = Channel.CreateUnbounded<SpoolWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _loop;
@@ -25,12 +28,11 @@ internal sealed class SpoolWriter
         _loop = new Lazy<Task>(() => Task.Run(RunAsync));
     }
 
-    public Task WriteAsync(SpoolWrite write, CancellationToken cancel)
+    /// <summary>Queues a change; its <see cref="SpoolWrite.Done"/> says when (and whether) it is durable.</summary>
+    public void Enqueue(SpoolWrite write)
     {
         _ = _loop.Value;
         if (!_pending.Writer.TryWrite(write)) throw new InvalidOperationException("the spool writer has stopped");
-        // The caller may stop waiting; the change still happens, in order with later ones.
-        return write.Done.Task.WaitAsync(cancel);
     }
 
     private async Task RunAsync()
@@ -41,78 +43,238 @@ internal sealed class SpoolWriter
         {
             batch.Clear();
             while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var write)) batch.Add(write);
-            try
+            var stores = new List<SpoolWrite.Store>();
+            var housekeeping = new List<SpoolWrite>();
+            foreach (var write in batch)
             {
-                if (connection is null)
-                {
-                    connection = _connect();
-                    await connection.OpenAsync();
-                }
-                await using (var transaction = await connection.BeginTransactionAsync())
-                {
-                    foreach (var write in batch) await ApplyAsync(connection, transaction, write);
-                    await transaction.CommitAsync();
-                }
-                foreach (var write in batch) write.Done.TrySetResult();
+                if (write is not SpoolWrite.Store store) housekeeping.Add(write);
+                else if (store.IsAbandoned) store.Done.TrySetCanceled(); // its client already got 451
+                else stores.Add(store);
             }
-            catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException)
-            {
-                foreach (var write in batch) write.Done.TrySetException(e);
-                if (connection is not null) await connection.DisposeAsync();
-                connection = null;
-            }
+            connection = await RunAsync(connection, stores, StoreAsync);
+            connection = await RunAsync(connection, housekeeping, HousekeepAsync);
         }
     }
 
-    private static async Task ApplyAsync(DbConnection connection, DbTransaction transaction, SpoolWrite write)
+    private async Task<DbConnection?> RunAsync<T>(DbConnection? connection, List<T> writes,
+        Func<DbConnection, DbTransaction, List<T>, Task<bool[]>> apply) where T : SpoolWrite
     {
-        switch (write)
+        if (writes.Count == 0) return connection;
+        try
         {
-            case SpoolWrite.Store store:
-                await using (var insert = SpoolStore.Command(connection, transaction,
-                                 "INSERT INTO tunnel_spool (message_id, body, created_at) VALUES (@id, @body, @at) ON CONFLICT DO NOTHING"))
-                {
-                    SpoolStore.Add(insert, "@id", store.Id.Value);
-                    // The provider wants an array; one that is exactly the body avoids a copy.
-                    SpoolStore.Add(insert, "@body", MemoryMarshal.TryGetArray(store.Body, out var segment)
-                        && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : store.Body.ToArray());
-                    SpoolStore.Add(insert, "@at", store.At.ToUnixTimeMilliseconds());
-                    await insert.ExecuteNonQueryAsync();
-                }
-                foreach (var domain in store.Domains)
-                {
-                    await using var reference = SpoolStore.Command(connection, transaction,
-                        "INSERT INTO tunnel_spool_ref (message_id, domain) VALUES (@id, @domain) ON CONFLICT DO NOTHING");
-                    SpoolStore.Add(reference, "@id", store.Id.Value);
-                    SpoolStore.Add(reference, "@domain", domain);
-                    await reference.ExecuteNonQueryAsync();
-                }
-                break;
-            case SpoolWrite.Release release:
-                await using (var drop = SpoolStore.Command(connection, transaction,
-                                 "DELETE FROM tunnel_spool_ref WHERE message_id = @id AND domain = @domain"))
-                {
-                    SpoolStore.Add(drop, "@id", release.Id.Value);
-                    SpoolStore.Add(drop, "@domain", release.Domain);
-                    await drop.ExecuteNonQueryAsync();
-                }
-                await using (var orphan = SpoolStore.Command(connection, transaction, """
-                                 DELETE FROM tunnel_spool WHERE message_id = @id
-                                   AND NOT EXISTS (SELECT 1 FROM tunnel_spool_ref WHERE message_id = @id)
-                                 """))
-                {
-                    SpoolStore.Add(orphan, "@id", release.Id.Value);
-                    await orphan.ExecuteNonQueryAsync();
-                }
-                break;
-            case SpoolWrite.Delete delete:
-                foreach (var table in new[] { "tunnel_spool_ref", "tunnel_spool" })
-                {
-                    await using var command = SpoolStore.Command(connection, transaction, $"DELETE FROM {table} WHERE message_id = @id");
-                    SpoolStore.Add(command, "@id", delete.Id.Value);
-                    await command.ExecuteNonQueryAsync();
-                }
-                break;
+            if (connection is null)
+            {
+                connection = _connect();
+                await connection.OpenAsync();
+            }
+            bool[] results;
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                results = await apply(connection, transaction, writes);
+                await transaction.CommitAsync();
+            }
+            for (var i = 0; i < writes.Count; i++) writes[i].Done.TrySetResult(results[i]);
+            return connection;
         }
+        catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException)
+        {
+            foreach (var write in writes) write.Done.TrySetException(e);
+            if (connection is not null) await connection.DisposeAsync();
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The outbox: each message's body and references. Just before the commit each store is
+    /// claimed; one whose caller gave up in the meantime is taken out again, inside the same
+    /// transaction, so that nothing of a message answered 451 is ever committed.
+    /// </summary>
+    private static async Task<bool[]> StoreAsync(DbConnection connection, DbTransaction transaction, List<SpoolWrite.Store> stores)
+    {
+        var stored = new bool[stores.Count];
+        for (var i = 0; i < stores.Count; i++)
+        {
+            var store = stores[i];
+            if (store.Guard is { } guard && !await ClaimNoticeAsync(connection, transaction, guard)) continue;
+            await using (var insert = SpoolStore.Command(connection, transaction,
+                             "INSERT INTO tunnel_spool (message_id, body, created_at) VALUES (@id, @body, @at) ON CONFLICT DO NOTHING"))
+            {
+                SpoolStore.Add(insert, "@id", store.Id.Value);
+                // The provider wants an array; one that is exactly the body avoids a copy.
+                SpoolStore.Add(insert, "@body", MemoryMarshal.TryGetArray(store.Body, out var segment)
+                    && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : store.Body.ToArray());
+                SpoolStore.Add(insert, "@at", store.At.ToUnixTimeMilliseconds());
+                await insert.ExecuteNonQueryAsync();
+            }
+            foreach (var reference in store.References)
+            {
+                await using var insert = SpoolStore.Command(connection, transaction, """
+                    INSERT INTO tunnel_spool_ref (message_id, domain, envelope, adopted, created_at, notified)
+                    VALUES (@id, @domain, @envelope, 0, @at, ',') ON CONFLICT DO NOTHING
+                    """);
+                SpoolStore.Add(insert, "@id", store.Id.Value);
+                SpoolStore.Add(insert, "@domain", reference.Domain);
+                SpoolStore.Add(insert, "@envelope", reference.Envelope);
+                SpoolStore.Add(insert, "@at", store.At.ToUnixTimeMilliseconds());
+                await insert.ExecuteNonQueryAsync();
+            }
+            stored[i] = true;
+        }
+        for (var i = 0; i < stores.Count; i++)
+        {
+            if (stores[i].TryClaim()) continue;
+            if (stored[i]) await UndoAsync(connection, transaction, stores[i]);
+            stored[i] = false;
+        }
+        return stored;
+    }
+
+    /// <summary>
+    /// Records on the original's reference that its DSN of this kind is being stored; false when
+    /// one was already (a DSN sent again after a crash), or the reference is gone.
+    /// </summary>
+    private static async Task<bool> ClaimNoticeAsync(DbConnection connection, DbTransaction transaction, NoticeGuard guard)
+    {
+        await using var update = SpoolStore.Command(connection, transaction, """
+            UPDATE tunnel_spool_ref SET notified = notified || @kind || ','
+            WHERE message_id = @id AND domain = @domain AND notified NOT LIKE @pattern
+            """);
+        SpoolStore.Add(update, "@kind", guard.Kind);
+        SpoolStore.Add(update, "@id", guard.Original.Value);
+        SpoolStore.Add(update, "@domain", guard.Domain);
+        SpoolStore.Add(update, "@pattern", $"%,{guard.Kind},%");
+        return await update.ExecuteNonQueryAsync() == 1;
+    }
+
+    private static async Task UndoAsync(DbConnection connection, DbTransaction transaction, SpoolWrite.Store store)
+    {
+        foreach (var table in new[] { "tunnel_spool_ref", "tunnel_spool" })
+        {
+            await using var delete = SpoolStore.Command(connection, transaction, $"DELETE FROM {table} WHERE message_id = @id");
+            SpoolStore.Add(delete, "@id", store.Id.Value);
+            await delete.ExecuteNonQueryAsync();
+        }
+        if (store.Guard is not { } guard) return;
+        await using var update = SpoolStore.Command(connection, transaction,
+            "UPDATE tunnel_spool_ref SET notified = REPLACE(notified, @mark, ',') WHERE message_id = @id AND domain = @domain");
+        SpoolStore.Add(update, "@mark", $",{guard.Kind},");
+        SpoolStore.Add(update, "@id", guard.Original.Value);
+        SpoolStore.Add(update, "@domain", guard.Domain);
+        await update.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<bool[]> HousekeepAsync(DbConnection connection, DbTransaction transaction, List<SpoolWrite> writes)
+    {
+        await LockBodiesAsync(connection, transaction, writes.OfType<SpoolWrite.Release>().Select(r => r.Id.Value));
+        foreach (var write in writes)
+        {
+            switch (write)
+            {
+                case SpoolWrite.Release release:
+                    await ReleaseAsync(connection, transaction, release);
+                    break;
+                case SpoolWrite.MarkAdopted mark:
+                    await MarkAdoptedAsync(connection, transaction, mark);
+                    break;
+                case SpoolWrite.SweepOrphans sweep:
+                    await SweepAsync(connection, transaction, sweep);
+                    break;
+            }
+        }
+        return writes.Select(_ => true).ToArray();
+    }
+
+    /// <summary>
+    /// PostgreSQL, READ COMMITTED: two nodes releasing the two references of one message at once
+    /// could each still see the other's reference and both keep the body. Locking the body rows
+    /// first serialises them (the second sees the first's delete); taking the locks in id order
+    /// keeps two such transactions from deadlocking. SQLite has one writer at a time anyway.
+    /// </summary>
+    private static async Task LockBodiesAsync(DbConnection connection, DbTransaction transaction, IEnumerable<string> ids)
+    {
+        var ordered = ids.Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (ordered.Length == 0 || connection is SqliteConnection) return;
+        await using var select = SpoolStore.Command(connection, transaction,
+            "SELECT message_id FROM tunnel_spool WHERE message_id = ANY(@ids) ORDER BY message_id FOR UPDATE");
+        SpoolStore.Add(select, "@ids", ordered);
+        await using var reader = await select.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) { }
+    }
+
+    private static async Task ReleaseAsync(DbConnection connection, DbTransaction transaction, SpoolWrite.Release release)
+    {
+        await using (var drop = SpoolStore.Command(connection, transaction,
+                         "DELETE FROM tunnel_spool_ref WHERE message_id = @id AND domain = @domain"))
+        {
+            SpoolStore.Add(drop, "@id", release.Id.Value);
+            SpoolStore.Add(drop, "@domain", release.Domain);
+            await drop.ExecuteNonQueryAsync();
+        }
+        await using var orphan = SpoolStore.Command(connection, transaction, """
+            DELETE FROM tunnel_spool WHERE message_id = @id
+              AND NOT EXISTS (SELECT 1 FROM tunnel_spool_ref WHERE message_id = @id)
+            """);
+        SpoolStore.Add(orphan, "@id", release.Id.Value);
+        await orphan.ExecuteNonQueryAsync();
+    }
+
+    private static async Task MarkAdoptedAsync(DbConnection connection, DbTransaction transaction, SpoolWrite.MarkAdopted mark)
+    {
+        foreach (var chunk in mark.Ids.Chunk(MaxIdsPerStatement))
+        {
+            var names = chunk.Select((_, i) => $"@i{i}").ToList();
+            await using var update = SpoolStore.Command(connection, transaction,
+                $"UPDATE tunnel_spool_ref SET adopted = 1 WHERE domain = @domain AND message_id IN ({string.Join(", ", names)})");
+            SpoolStore.Add(update, "@domain", mark.Domain);
+            for (var i = 0; i < chunk.Length; i++) SpoolStore.Add(update, names[i], chunk[i].Value);
+            await update.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>Bodies no reference points at, and references whose body is gone, older than the sweep's bound.</summary>
+    private static async Task SweepAsync(DbConnection connection, DbTransaction transaction, SpoolWrite.SweepOrphans sweep)
+    {
+        var before = sweep.Before.ToUnixTimeMilliseconds();
+        var bodies = await ListAsync(connection, transaction, """
+            SELECT s.message_id, NULL, s.created_at FROM tunnel_spool s
+            WHERE s.created_at < @before AND NOT EXISTS (SELECT 1 FROM tunnel_spool_ref r WHERE r.message_id = s.message_id)
+            LIMIT 1000
+            """, before);
+        foreach (var body in bodies)
+        {
+            await using var delete = SpoolStore.Command(connection, transaction, """
+                DELETE FROM tunnel_spool WHERE message_id = @id
+                  AND NOT EXISTS (SELECT 1 FROM tunnel_spool_ref WHERE message_id = @id)
+                """);
+            SpoolStore.Add(delete, "@id", body.Id.Value);
+            if (await delete.ExecuteNonQueryAsync() == 1) sweep.Removed.Add(body);
+        }
+        var references = await ListAsync(connection, transaction, """
+            SELECT r.message_id, r.domain, r.created_at FROM tunnel_spool_ref r
+            WHERE r.created_at < @before AND NOT EXISTS (SELECT 1 FROM tunnel_spool s WHERE s.message_id = r.message_id)
+            LIMIT 1000
+            """, before);
+        foreach (var reference in references)
+        {
+            await using var delete = SpoolStore.Command(connection, transaction, """
+                DELETE FROM tunnel_spool_ref WHERE message_id = @id AND domain = @domain
+                  AND NOT EXISTS (SELECT 1 FROM tunnel_spool WHERE message_id = @id)
+                """);
+            SpoolStore.Add(delete, "@id", reference.Id.Value);
+            SpoolStore.Add(delete, "@domain", reference.Domain!);
+            if (await delete.ExecuteNonQueryAsync() == 1) sweep.Removed.Add(reference);
+        }
+    }
+
+    private static async Task<List<OrphanRemoved>> ListAsync(DbConnection connection, DbTransaction transaction, string sql, long before)
+    {
+        await using var select = SpoolStore.Command(connection, transaction, sql);
+        SpoolStore.Add(select, "@before", before);
+        await using var reader = await select.ExecuteReaderAsync();
+        var found = new List<OrphanRemoved>();
+        while (await reader.ReadAsync())
+            found.Add(new OrphanRemoved(new Messages.Mail.MessageId(reader.GetString(0)), reader.IsDBNull(1) ? null : reader.GetString(1),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+        return found;
     }
 }

@@ -10,6 +10,7 @@ public sealed record DomainQueueSnapshot(IReadOnlyList<QueuedMessageSnapshot> Me
 /// <param name="DelayNotified">A delay DSN was sent already (one per message, RFC 3464 §2.3.3).</param>
 /// <param name="History">The latest attempts, oldest first; null in snapshots written before it was kept.</param>
 /// <param name="Silent">Deleted by the operator without a bounce: the message owes no notice any more.</param>
+/// <param name="NoticesSent">The final DSNs are in the outbox: only the release remains.</param>
 public sealed record QueuedMessageSnapshot(
     MessageId Id,
     Envelope Envelope,
@@ -22,4 +23,5 @@ public sealed record QueuedMessageSnapshot(
     bool Removing,
     bool DelayNotified = false,
     IReadOnlyList<AttemptRecord>? History = null,
-    bool Silent = false);
+    bool Silent = false,
+    bool NoticesSent = false);

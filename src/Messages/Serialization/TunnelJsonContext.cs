@@ -16,10 +16,10 @@ namespace Tunnel.Messages.Serialization;
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     Converters = [typeof(MailboxJsonConverter), typeof(MessageIdJsonConverter)])]
-[JsonSerializable(typeof(Enqueue))]
-[JsonSerializable(typeof(EnqueueAccepted))]
-[JsonSerializable(typeof(CancelEnqueue))]
-[JsonSerializable(typeof(BodyStored))]
+[JsonSerializable(typeof(NewMail))]
+[JsonSerializable(typeof(RetryRequested))]
+[JsonSerializable(typeof(MessageDropped))]
+[JsonSerializable(typeof(NoticesSent))]
 [JsonSerializable(typeof(MessageEnqueued))]
 [JsonSerializable(typeof(DeliveryAttempted))]
 [JsonSerializable(typeof(MessageCancelled))]

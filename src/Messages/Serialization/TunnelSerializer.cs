@@ -19,11 +19,12 @@ public sealed class TunnelSerializer(ExtendedActorSystem system) : SerializerWit
     /// <summary>Akka serializer id; ids up to 100 are reserved by Akka itself.</summary>
     public const int Id = 4711;
 
+    /// <summary>Manifests of types that are gone (commands between ingress and a queue before the outbox, never on disk): never to be reused.</summary>
+    public static readonly IReadOnlyList<string> Retired = ["q.enqueue", "q.enqueue-accepted", "q.cancel", "q.body-stored"];
+
     public static readonly IReadOnlyList<(Type Type, string Manifest)> Manifests =
     [
-        (typeof(Enqueue), "q.enqueue"),
-        (typeof(EnqueueAccepted), "q.enqueue-accepted"),
-        (typeof(CancelEnqueue), "q.cancel"),
+        (typeof(NewMail), "q.new-mail"),
         (typeof(MessageEnqueued), "q.e.enqueued"),
         (typeof(DeliveryAttempted), "q.e.attempted"),
         (typeof(MessageCancelled), "q.e.cancelled"),
@@ -37,7 +38,9 @@ public sealed class TunnelSerializer(ExtendedActorSystem system) : SerializerWit
         (typeof(RetryScheduled), "a.retry-scheduled"),
         (typeof(DeleteMessage), "a.delete"),
         (typeof(DeleteAccepted), "a.delete-accepted"),
-        (typeof(BodyStored), "q.body-stored"),
+        (typeof(RetryRequested), "q.e.retry"),
+        (typeof(MessageDropped), "q.e.dropped"),
+        (typeof(NoticesSent), "q.e.notices-sent"),
     ];
 
     private static readonly Dictionary<Type, string> ManifestByType = Manifests.ToDictionary(m => m.Type, m => m.Manifest);
@@ -52,11 +55,20 @@ public sealed class TunnelSerializer(ExtendedActorSystem system) : SerializerWit
             ? manifest
             : throw new ArgumentException($"{o.GetType()} has no manifest in {nameof(TunnelSerializer)}");
 
-    public override byte[] ToBinary(object obj) =>
-        JsonSerializer.SerializeToUtf8Bytes(obj, InfoByManifest[Manifest(obj)]);
+    public override byte[] ToBinary(object obj) => Serialize(obj);
 
-    public override object FromBinary(byte[] bytes, string manifest) =>
+    public override object FromBinary(byte[] bytes, string manifest) => Deserialize(bytes, manifest);
+
+    /// <summary>The payload of <paramref name="obj"/>, also where it is stored outside Akka (the spool's reference rows).</summary>
+    public static byte[] Serialize(object obj) =>
+        ManifestByType.TryGetValue(obj.GetType(), out var manifest)
+            ? JsonSerializer.SerializeToUtf8Bytes(obj, InfoByManifest[manifest])
+            : throw new ArgumentException($"{obj.GetType()} has no manifest in {nameof(TunnelSerializer)}");
+
+    public static object Deserialize(ReadOnlySpan<byte> bytes, string manifest) =>
         InfoByManifest.TryGetValue(manifest, out var info)
             ? JsonSerializer.Deserialize(bytes, info) ?? throw new SerializationException($"null payload for {manifest}")
             : throw new SerializationException($"unknown manifest '{manifest}': written by a newer version of Tunnel?");
+
+    public static T Deserialize<T>(ReadOnlySpan<byte> bytes) => (T)Deserialize(bytes, ManifestByType[typeof(T)]);
 }

@@ -96,7 +96,11 @@ public sealed class SettingsReader
             Duration("tunnel.queue.enqueue-timeout"),
             Duration("tunnel.queue.attempt-timeout"),
             hostname,
-            Bytes("tunnel.bounce.max-returned-size", min: 0));
+            Bytes("tunnel.bounce.max-returned-size", min: 0))
+        {
+            SweepInterval = Duration("tunnel.queue.sweep-interval"),
+            OrphanAge = Duration("tunnel.queue.orphan-age"),
+        };
 
         var provider = String("tunnel.storage.provider");
         var storage = new StorageSettings(provider, String("tunnel.storage.sqlite.path"), String("tunnel.storage.postgresql.connection-string"));
