@@ -63,7 +63,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             Step(new QueueInput.Recovered());
         });
 
-        Command<NewMail>(mail => Step(new QueueInput.Arrived(mail, FromScan: false)));
+        Command<NewMail>(mail => Step(new QueueInput.Arrived(mail)));
         Command<InspectQueue>(Inspect);
         Command<RetryNow>(retry => Step(new QueueInput.Retry(retry.Id)));
         Command<DeleteMessage>(delete => Step(new QueueInput.Delete(delete.Id, delete.Bounce)));
@@ -150,6 +150,11 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
                     _services.Spool.UnadoptedAsync(_domain, before: null, scan.Limit, CancellationToken.None).PipeTo(Self,
                         success: found => new QueueInput.ScanFinished(found, null),
                         failure: e => new QueueInput.ScanFinished([], e.GetBaseException().Message));
+                    break;
+                case QueueAction.CheckOwned check:
+                    _services.Spool.IsOwedAsync(check.Id, _domain, CancellationToken.None).PipeTo(Self,
+                        success: owned => new QueueInput.OwnershipChecked(check.Id, owned),
+                        failure: e => new QueueInput.StepFailed(check.Id, DomainQueueMachine.CheckingOwnership, e.GetBaseException().Message));
                     break;
                 case QueueAction.MarkAdopted mark:
                     if (_toMark.Count == 0) Timers.StartSingleTimer("mark", new FlushMarks(), MarkDelay);

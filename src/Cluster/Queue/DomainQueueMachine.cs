@@ -22,9 +22,19 @@ namespace Tunnel.Cluster.Queue;
 /// so its message is simply due again. Every slot handed out is taken back in exactly one place
 /// (<see cref="EndAttempt"/>), whatever ends the attempt: its report, a deletion, or the
 /// watchdog when no report comes.
+///
+/// A message ends only while the domain still owes it, that is while its reference row is in
+/// the outbox. An attempt reads the row before it sends; an expiry or a deletion, which send
+/// nothing, first checks it (<see cref="QueueAction.CheckOwned"/>) unless an attempt of this
+/// incarnation already saw it. So a message adopted a second time after it left (a notice that
+/// came late, a scan that read the row just before its release) is dropped, never bounced or
+/// logged as deleted.
 /// </summary>
 public sealed class DomainQueueMachine
 {
+    /// <summary>What a failed ownership check says it was (<see cref="QueueInput.StepFailed.What"/>).</summary>
+    public const string CheckingOwnership = "checking the outbox";
+
     /// <summary>How long after a failed notice, release or scan it is tried again.</summary>
     public static readonly TimeSpan StepRetryDelay = TimeSpan.FromSeconds(10);
 
@@ -41,6 +51,10 @@ public sealed class DomainQueueMachine
     // Messages leaving the queue with a notice or release under way (null), or waiting to try it again.
     private readonly Dictionary<MessageId, DateTimeOffset?> _finishing = new();
     private readonly HashSet<MessageId> _delayNotices = new();
+    // Messages whose reference row an attempt or a check of this incarnation has seen.
+    private readonly HashSet<MessageId> _owned = new();
+    // Ownership checks under way (or to try again at a time), and the deletion waiting for one.
+    private readonly Dictionary<MessageId, OwnershipCheck> _checks = new();
     private long _tokens;
     private bool _recovered;
     private bool _scanning;
@@ -60,7 +74,8 @@ public sealed class DomainQueueMachine
     public IReadOnlyDictionary<MessageId, InFlightAttempt> InFlight => _inFlight;
 
     /// <summary>Nothing held and nothing under way: the queue may stop.</summary>
-    public bool IsIdle => State.IsEmpty && _inFlight.Count == 0 && _finishing.Count == 0 && _delayNotices.Count == 0 && !_scanning;
+    public bool IsIdle => State.IsEmpty && _inFlight.Count == 0 && _finishing.Count == 0 && _delayNotices.Count == 0 && _checks.Count == 0
+                          && !_scanning;
 
     /// <summary>Replay: a snapshot, then the events after it.</summary>
     public void Recover(DomainQueueSnapshot snapshot) => State = DomainQueueState.From(snapshot);
@@ -76,7 +91,7 @@ public sealed class DomainQueueMachine
                 Resume(step);
                 break;
             case QueueInput.Arrived arrived:
-                Arrive(step, arrived.Mail, arrived.FromScan);
+                Arrive(step, arrived.Mail);
                 break;
             case QueueInput.ScanFinished scan:
                 Scanned(step, scan, now);
@@ -101,12 +116,16 @@ public sealed class DomainQueueMachine
             case QueueInput.Released released:
                 if (_finishing.Remove(released.Id) && State.Find(released.Id) is not null)
                 {
+                    _owned.Remove(released.Id);
                     step.Persist(new MessageRemoved(released.Id));
                     step.Log(new QueueLogEntry.Removed(released.Id));
                 }
                 break;
             case QueueInput.StepFailed failed:
                 StepFailed(step, failed, now);
+                break;
+            case QueueInput.OwnershipChecked checkedOwner:
+                OwnershipChecked(step, checkedOwner.Id, checkedOwner.Owned, now);
                 break;
             case QueueInput.IdleCheck:
                 if (IsIdle) step.Do(new QueueAction.Passivate());
@@ -133,6 +152,7 @@ public sealed class DomainQueueMachine
         }
         foreach (var attempt in _inFlight.Values) Consider(attempt.StartedAt + _settings.AttemptTimeout + AttemptGrace);
         foreach (var retryAt in _finishing.Values) Consider(retryAt);
+        foreach (var check in _checks.Values) Consider(check.RetryAt);
         Consider(_scanAgainAt);
         Consider(NextExpiry());
         if (FirstDueNotInFlight() is { } due && Destination.Slots(DateTimeOffset.MaxValue, _settings.ConcurrencyPerDomain, _inFlight.Count) > 0)
@@ -163,17 +183,22 @@ public sealed class DomainQueueMachine
             step.Do(new QueueAction.Warn($"reading the outbox for {_domain} failed: {error}; trying again in {StepRetryDelay.TotalSeconds:0}s"));
             return;
         }
-        foreach (var mail in scan.Unadopted) Arrive(step, mail, fromScan: true);
+        foreach (var mail in scan.Unadopted) Arrive(step, mail);
         if (scan.Unadopted.Count >= ScanLimit) StartScan(step);
     }
 
-    /// <summary>Adoption: idempotent by id. A known message found in the outbox again only needs its mark.</summary>
-    private void Arrive(QueueStep step, NewMail mail, bool fromScan)
+    /// <summary>
+    /// Adoption: idempotent by id. A message the queue already holds was told again by the scan
+    /// or the sweep, which means its mark was lost (a crash, a stop): it only needs the mark.
+    /// A message that left the queue already and is told again (a notice that came late) is
+    /// adopted anew, finds its reference gone at its first attempt and is dropped.
+    /// </summary>
+    private void Arrive(QueueStep step, NewMail mail)
     {
         if (mail.Domain != _domain) return;
         if (State.Find(mail.Id) is not null)
         {
-            if (fromScan) step.Do(new QueueAction.MarkAdopted(mail.Id));
+            step.Do(new QueueAction.MarkAdopted(mail.Id));
             return;
         }
         step.Persist(new MessageEnqueued(mail.Id, mail.Envelope, mail.Recipients, mail.Size, mail.ReceivedAt));
@@ -191,14 +216,25 @@ public sealed class DomainQueueMachine
         if (State.Find(id) is not { IsWaiting: true } message) return;
         if (report.NotOwed)
         {
-            const string reason = "its reference in the spool is gone: its recipients here were final already (a repeated notice)";
-            step.Persist(new MessageDropped(id, reason));
-            step.Log(new QueueLogEntry.Dropped(id, reason));
+            Drop(step, id);
             return;
         }
+        if (report.Owed) _owned.Add(id);
         if (Destination.AttemptEnded(report.DestinationDown, attempt.Probe, now))
             step.Log(new QueueLogEntry.DestinationDown(Destination.DownUntil!.Value));
-        Record(step, message, Attempted(message, report.Outcomes, now, _settings, _random()), now);
+        // An attempt that could not tell whether the message is still owed may defer it, never end it.
+        var mayEnd = _owned.Contains(id);
+        var outcomes = mayEnd ? report.Outcomes : report.Outcomes.Where(o => !o.IsFinal).ToList();
+        Record(step, message, Attempted(message, outcomes, now, _settings, _random(), mayExpire: mayEnd), now);
+    }
+
+    private void Drop(QueueStep step, MessageId id)
+    {
+        const string reason = "its reference in the spool is gone: its recipients here were final already (a repeated notice)";
+        _checks.Remove(id);
+        _owned.Remove(id);
+        step.Persist(new MessageDropped(id, reason));
+        step.Log(new QueueLogEntry.Dropped(id, reason));
     }
 
     /// <summary>Persists an attempt's outcomes (or an expiry), then moves the message on: finish it, or let it wait and warn.</summary>
@@ -260,6 +296,12 @@ public sealed class DomainQueueMachine
             step.Do(new QueueAction.Warn($"sending the delay notice of {failed.Id} for {_domain} failed: {failed.Reason}"));
             return;
         }
+        if (failed.What == CheckingOwnership)
+        {
+            if (_checks.TryGetValue(failed.Id, out var check)) _checks[failed.Id] = check with { RetryAt = now + StepRetryDelay };
+            step.Do(new QueueAction.Warn($"checking whether {_domain} still owes {failed.Id} failed: {failed.Reason}"));
+            return;
+        }
         if (!_finishing.ContainsKey(failed.Id)) return;
         _finishing[failed.Id] = now + StepRetryDelay;
         step.Do(new QueueAction.Warn(
@@ -297,15 +339,46 @@ public sealed class DomainQueueMachine
         }
         if (message.IsWaiting)
         {
-            var waiting = message.Outcomes.Where(o => !o.IsFinal).Select(o => o.Recipient).ToHashSet();
-            step.Persist(new MessageDeleted(id, now, bounce));
-            step.Log(new QueueLogEntry.OperatorDeleted(id, bounce));
-            foreach (var outcome in message.Outcomes.Where(o => waiting.Contains(o.Recipient)))
-                step.Log(new QueueLogEntry.Outcome(id, outcome, now - message.ReceivedAt, DeletedSilently: !bounce));
             if (_inFlight.Remove(id, out var attempt)) step.Do(new QueueAction.CancelAttempt(id, attempt.Token));
-            Finish(step, message);
+            if (_owned.Contains(id)) DeleteOwned(step, message, bounce, now);
+            else Check(step, id, deleteBounce: bounce);
         }
         step.Do(new QueueAction.Reply(new DeleteAccepted(_domain, id, Found: true)));
+    }
+
+    private void DeleteOwned(QueueStep step, QueuedMessageState message, bool bounce, DateTimeOffset now)
+    {
+        var waiting = message.Outcomes.Where(o => !o.IsFinal).Select(o => o.Recipient).ToHashSet();
+        step.Persist(new MessageDeleted(message.Id, now, bounce));
+        step.Log(new QueueLogEntry.OperatorDeleted(message.Id, bounce));
+        foreach (var outcome in message.Outcomes.Where(o => waiting.Contains(o.Recipient)))
+            step.Log(new QueueLogEntry.Outcome(message.Id, outcome, now - message.ReceivedAt, DeletedSilently: !bounce));
+        Finish(step, message);
+    }
+
+    /// <summary>Asks the outbox whether the message is still owed; a deletion asked for meanwhile waits for the answer.</summary>
+    private void Check(QueueStep step, MessageId id, bool? deleteBounce = null)
+    {
+        if (_checks.TryGetValue(id, out var running))
+        {
+            if (deleteBounce is not null) _checks[id] = running with { DeleteBounce = deleteBounce };
+            return;
+        }
+        _checks[id] = new OwnershipCheck(deleteBounce, RetryAt: null);
+        step.Do(new QueueAction.CheckOwned(id));
+    }
+
+    private void OwnershipChecked(QueueStep step, MessageId id, bool owned, DateTimeOffset now)
+    {
+        if (!_checks.Remove(id, out var check) || State.Find(id) is not { IsWaiting: true } message) return;
+        if (!owned)
+        {
+            Drop(step, id);
+            return;
+        }
+        _owned.Add(id);
+        if (check.DeleteBounce is { } bounce) DeleteOwned(step, message, bounce, now);
+        // An expiry that asked is done by the pump, now that the message is known to be owed.
     }
 
     /// <summary>After every input: whatever time allows now, in order.</summary>
@@ -321,12 +394,17 @@ public sealed class DomainQueueMachine
             }
             EndAttempt(step, id, attempt, new AttemptReport(message.PendingRecipients
                 .Select(r => new RecipientOutcome(r.Address, RecipientStatus.Deferred, "4.3.0", "the attempt did not report back", null)).ToList(),
-                DestinationDown: false), now);
+                DestinationDown: false, Owed: false), now);
         }
         foreach (var (id, _) in _finishing.Where(f => f.Value <= now).ToList())
         {
             _finishing.Remove(id);
             if (State.Find(id) is { Removing: true } leaving) Finish(step, leaving);
+        }
+        foreach (var (id, check) in _checks.Where(c => c.Value.RetryAt <= now).ToList())
+        {
+            _checks[id] = check with { RetryAt = null };
+            step.Do(new QueueAction.CheckOwned(id));
         }
         if (!_scanning && _scanAgainAt <= now) StartScan(step);
         Expire(step, now);
@@ -334,7 +412,7 @@ public sealed class DomainQueueMachine
         foreach (var message in State.ByNextAttempt)
         {
             if (slots == 0 || message.NextAttemptAt > now) break;
-            if (_inFlight.ContainsKey(message.Id)) continue;
+            if (_inFlight.ContainsKey(message.Id) || _checks.ContainsKey(message.Id)) continue;
             var token = ++_tokens;
             _inFlight[message.Id] = new InFlightAttempt(token, now, Probe: Destination.IsDown);
             step.Do(new QueueAction.StartAttempt(message.Id, token, message.Envelope, message.PendingRecipients));
@@ -350,17 +428,25 @@ public sealed class DomainQueueMachine
     private void Expire(QueueStep step, DateTimeOffset now)
     {
         var expired = State.ByArrival.TakeWhile(m => m.ExpiresAt(_settings.Lifetime) <= now)
-            .Where(m => m.IsWaiting && !_inFlight.ContainsKey(m.Id)).ToList();
+            .Where(m => m.IsWaiting && !_inFlight.ContainsKey(m.Id) && !_checks.ContainsKey(m.Id)).ToList();
         foreach (var message in expired)
+        {
+            if (!_owned.Contains(message.Id))
+            {
+                Check(step, message.Id);
+                continue;
+            }
             Record(step, message, new DeliveryAttempted(message.Id, now,
                 message.Outcomes.Where(o => !o.IsFinal).Select(o => Expire(o, _settings.Lifetime)).ToList(), null), now);
+        }
     }
 
     private DateTimeOffset? NextExpiry() =>
-        State.ByArrival.Where(m => m.IsWaiting && !_inFlight.ContainsKey(m.Id)).Select(m => (DateTimeOffset?)m.ExpiresAt(_settings.Lifetime))
-            .FirstOrDefault();
+        State.ByArrival.Where(m => m.IsWaiting && !_inFlight.ContainsKey(m.Id) && !_checks.ContainsKey(m.Id))
+            .Select(m => (DateTimeOffset?)m.ExpiresAt(_settings.Lifetime)).FirstOrDefault();
 
-    private QueuedMessageState? FirstDueNotInFlight() => State.ByNextAttempt.FirstOrDefault(m => !_inFlight.ContainsKey(m.Id));
+    private QueuedMessageState? FirstDueNotInFlight() =>
+        State.ByNextAttempt.FirstOrDefault(m => !_inFlight.ContainsKey(m.Id) && !_checks.ContainsKey(m.Id));
 
     /// <summary>
     /// The event that records an attempt's outcomes. Recipients still deferred get the next
@@ -368,9 +454,9 @@ public sealed class DomainQueueMachine
     /// instead (4.4.7), keeping the last error. A message with no recipient left waiting gets no time.
     /// </summary>
     public static DeliveryAttempted Attempted(QueuedMessageState message, IReadOnlyList<RecipientOutcome> outcomes,
-        DateTimeOffset now, QueueSettings settings, double random = 0.5)
+        DateTimeOffset now, QueueSettings settings, double random = 0.5, bool mayExpire = true)
     {
-        if (now - message.ReceivedAt >= settings.Lifetime)
+        if (mayExpire && now - message.ReceivedAt >= settings.Lifetime)
             outcomes = outcomes.Select(o => o.IsFinal ? o : Expire(o, settings.Lifetime)).ToList();
         // "None left" is about the whole message: a recipient this attempt did not cover (its
         // outcome missing) is still waiting, and without a time it would never be tried again.
@@ -394,6 +480,9 @@ public sealed class DomainQueueMachine
         : span.TotalSeconds == Math.Floor(span.TotalSeconds) ? $"{span.TotalSeconds:0}s"
         : span.ToString();
 }
+
+/// <summary>An ownership check under way (or waiting to be tried again), and the deletion that waits for it.</summary>
+internal sealed record OwnershipCheck(bool? DeleteBounce, DateTimeOffset? RetryAt);
 
 /// <summary>An attempt the queue has given a slot to. <paramref name="Probe"/>: started while the destination was down.</summary>
 public sealed record InFlightAttempt(long Token, DateTimeOffset StartedAt, bool Probe);

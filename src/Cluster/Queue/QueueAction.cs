@@ -22,6 +22,9 @@ public abstract record QueueAction
     /// <summary>Read the outbox's references to this domain that no queue has adopted yet.</summary>
     public sealed record ScanOutbox(int Limit) : QueueAction;
 
+    /// <summary>Ask the outbox whether this domain still owes the message (before ending it without an attempt).</summary>
+    public sealed record CheckOwned(MessageId Id) : QueueAction;
+
     /// <summary>Record in the outbox that the message is in this queue's journal (so the node's sweep leaves it alone).</summary>
     public sealed record MarkAdopted(MessageId Id) : QueueAction;
 

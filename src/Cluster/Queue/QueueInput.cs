@@ -14,8 +14,8 @@ public abstract record QueueInput
     /// <summary>The journal has been replayed: resume (scan the outbox, finish what was leaving, attempt what is due).</summary>
     public sealed record Recovered : QueueInput;
 
-    /// <summary>A message is owed to this domain: told by ingress (<paramref name="FromScan"/> false) or found in the outbox.</summary>
-    public sealed record Arrived(NewMail Mail, bool FromScan) : QueueInput;
+    /// <summary>A message is owed to this domain: told by ingress or by the node's sweep.</summary>
+    public sealed record Arrived(NewMail Mail) : QueueInput;
 
     /// <summary>The outbox scan ended: the references not yet adopted, or why it failed.</summary>
     public sealed record ScanFinished(IReadOnlyList<NewMail> Unadopted, string? Error) : QueueInput;
@@ -42,6 +42,9 @@ public abstract record QueueInput
 
     /// <summary>A notice or a release failed; it is tried again after a pause.</summary>
     public sealed record StepFailed(MessageId Id, string What, string Reason) : QueueInput;
+
+    /// <summary>Whether the outbox still holds this domain's reference to the message.</summary>
+    public sealed record OwnershipChecked(MessageId Id, bool Owned) : QueueInput;
 
     /// <summary>Nothing has happened for a while: stop if idle.</summary>
     public sealed record IdleCheck : QueueInput;

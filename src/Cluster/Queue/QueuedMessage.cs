@@ -38,7 +38,7 @@ public sealed class QueuedMessage : ReceiveActor
                 log.Warning("Attempt of {0} for {1} failed internally: {2}", attempt.Id, domain, reason);
                 return new QueueInput.AttemptFinished(attempt.Id, attempt.Token, new AttemptReport(attempt.Recipients
                     .Select(r => new RecipientOutcome(r.Address, RecipientStatus.Deferred, "4.3.0", $"attempt failed: {reason}", null)).ToList(),
-                    DestinationDown: false));
+                    DestinationDown: false, Owed: false));
             }, TaskScheduler.Default)
             .PipeTo(Self);
     }

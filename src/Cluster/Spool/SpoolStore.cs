@@ -131,6 +131,16 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         return new SpoolRead(Owed: true, reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0));
     }
 
+    /// <summary>Whether <paramref name="domain"/> still owes the message: its reference row exists.</summary>
+    public async Task<bool> IsOwedAsync(MessageId id, string domain, CancellationToken cancel)
+    {
+        await using var connection = await OpenAsync(cancel);
+        await using var select = Command(connection, null, "SELECT 1 FROM tunnel_spool_ref WHERE message_id = @id AND domain = @domain");
+        Add(select, "@id", id.Value);
+        Add(select, "@domain", domain);
+        return await select.ExecuteScalarAsync(cancel) is not null;
+    }
+
     /// <summary>The stored body, or null when it is gone.</summary>
     public async Task<byte[]?> ReadAsync(MessageId id, CancellationToken cancel)
     {
