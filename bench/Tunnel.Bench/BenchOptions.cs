@@ -14,8 +14,8 @@ public sealed record BenchOptions
     public string Scenario { get; init; } = LoadScenario;
     /// <summary>outage: how long the clients send (default 4 minutes).</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromMinutes(4);
-    /// <summary>failover: sending before the kill (default 30 s).</summary>
-    public TimeSpan BeforeKill { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>failover: sending before the kill (default 90 s: a new 3-node cluster on 2 cores reaches its steady intake after ~45 s).</summary>
+    public TimeSpan BeforeKill { get; init; } = TimeSpan.FromSeconds(90);
     /// <summary>failover: sending to the survivors after the kill (default 90 s).</summary>
     public TimeSpan AfterKill { get; init; } = TimeSpan.FromSeconds(90);
     public int Messages { get; init; } = 20_000;
@@ -58,7 +58,8 @@ public sealed record BenchOptions
                                C connections (default 12) over the three; one node SIGKILLed: intake per
                                5-s window after the kill, time until the dead node's mail is attempted
                                again, lost and duplicated messages
-          --before-kill T      failover: sending before the kill (default 30s)
+          --before-kill T      failover: sending before the kill (default 90s; the pre-kill rate is
+                               that of its last third, at most 30 s)
           --after-kill T       failover: sending to the survivors after the kill (default 90s)
                                (T: a number of seconds, or with a unit: 90s, 4m)
         Idle:
@@ -123,8 +124,8 @@ public sealed record BenchOptions
             if (!concurrencyGiven) options = options with { Concurrency = options.Scenario == OutageScenario ? 20 : 12 };
             if (options.Scenario == OutageScenario && options.Duration < TimeSpan.FromMinutes(2))
                 throw new ArgumentException("--duration: at least 2m (the figures compare the first and the last whole minute)");
-            if (options.Scenario == FailoverScenario && options.BeforeKill < TimeSpan.FromSeconds(10))
-                throw new ArgumentException("--before-kill: at least 10s (the pre-kill rate is measured over its second half)");
+            if (options.Scenario == FailoverScenario && options.BeforeKill < TimeSpan.FromSeconds(15))
+                throw new ArgumentException("--before-kill: at least 15s (the pre-kill rate is measured over its last third)");
             if (options.Scenario == FailoverScenario && options.AfterKill < TimeSpan.FromSeconds(5))
                 throw new ArgumentException("--after-kill: at least 5s (one window)");
         }

@@ -42,8 +42,11 @@ using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 if (options.Scenario == BenchOptions.FailoverScenario)
 {
-    Console.Error.WriteLine("tunnel-bench: --scenario failover is not there yet.");
-    return 64;
+    var failover = await FailoverScenario.RunAsync(options, cancel.Token);
+    var failoverFile = ResultsFile.Write(options, args, failover, started);
+    Console.WriteLine(failover.Summary());
+    LoadScenario.Log($"results: {failoverFile}");
+    return failover.Failed ? 1 : 0;
 }
 await using var rig = await BenchRig.StartAsync(options);
 
