@@ -21,13 +21,13 @@ public sealed record FailoverResult(
     double? VictimMailAllDeliveredAfterKillSeconds, double? SurvivorHeldMailFirstDeliveredAfterKillSeconds,
     int Accepted, int Deferred, int Refused, int Unknown, int BrokenBeforeData, int ConnectFailures,
     int SinkReceived, int Lost, int Duplicated, int Unasked, bool AllDelivered,
-    double NodeCores, double BenchCores, double OtherCores, string? Broken,
+    double NodeCores, double PostgresCores, double BenchCores, double OtherCores, string? Broken,
     IReadOnlyList<TargetCheck> Targets, IReadOnlyList<string> Problems)
 {
     public static FailoverResult From(BenchOptions options, TimeSpan startup, long started, long kill, DateTimeOffset killedAt, long loadEnd,
         int victim, int[] survivors, IPEndPoint[] endpoints, HeldQueues watch, IReadOnlyList<string> victimHeld, TimeSpan mxUp,
         SteadyLoad load, ClusterRig rig, BenchMessage messages, bool[] accepted, bool allDelivered,
-        (double Nodes, double Bench, double Other) cores, string? broken)
+        (double Nodes, double Postgres, double Bench, double Other) cores, string? broken)
     {
         var acceptances = load.Acceptances;
         double Offset(long timestamp) => Stopwatch.GetElapsedTime(kill, timestamp).TotalSeconds;
@@ -94,7 +94,7 @@ public sealed record FailoverResult(
             victimHeld, victimQueued, Round(mxUp.TotalSeconds), firstDelivered, firstLogged, allVictimDelivered, othersFirst,
             load.Accepted, load.Deferred, load.Refused, load.Unknown, load.BrokenBeforeData, load.ConnectFailures,
             check.Received, check.Lost, check.Duplicated, check.Unasked, allDelivered,
-            cores.Nodes, cores.Bench, cores.Other, broken, targets, load.Problems.Take(20).ToList());
+            cores.Nodes, cores.Postgres, cores.Bench, cores.Other, broken, targets, load.Problems.Take(20).ToList());
     }
 
     /// <summary>Mail lost, or a run that could not measure: exit 1.</summary>
@@ -114,7 +114,7 @@ public sealed record FailoverResult(
             Line($"  +{w.From,3:0}–{w.To,3:0} s  {w.Accepted,9}  {w.PerSecond,6:0.#}  {Percent(w.PercentOfSurvivors),21}  {Percent(w.PercentOfCluster),20}");
         Line($"dead node's queued mail: {VictimHeldMessages} messages of {(VictimHeldDomains.Count == 0 ? "no held domain" : string.Join(", ", VictimHeldDomains))}; their MX accepted from +{MxUpAfterKillSeconds:0.00} s; first delivered {Seconds(VictimMailFirstDeliveredAfterKillSeconds)}, first attempt in a survivor's mail log {Seconds(VictimMailFirstAttemptLoggedAfterKillSeconds)}, all delivered {Seconds(VictimMailAllDeliveredAfterKillSeconds)} after the kill (the survivors' own held mail: first delivered {Seconds(SurvivorHeldMailFirstDeliveredAfterKillSeconds)})");
         Line($"delivery: {Accepted} accepted, sinks received {SinkReceived}; lost {Lost}, duplicated {Duplicated} (at-least-once: a crash may repeat what was in flight), unasked {Unasked}; clients: {Deferred} 4xx, {Refused} 5xx, {Unknown} cut off after the data, {BrokenBeforeData} cut off before it, {ConnectFailures} failed connects{(AllDelivered ? "" : "; NOT ALL DELIVERED")}{(Broken is null ? "" : $"; BROKEN: {Broken}")}");
-        Line($"cpu while sending: nodes {NodeCores:0.00}, bench {BenchCores:0.00}, other processes (PostgreSQL included) {OtherCores:0.00} of {Environment.ProcessorCount} cores; cluster start-up {StartupSeconds:0} s");
+        Line($"cpu while sending: nodes {NodeCores:0.00}, PostgreSQL {PostgresCores:0.00}, bench {BenchCores:0.00}, other processes {OtherCores:0.00} of {Environment.ProcessorCount} cores{(OtherCores > 0.1 ? " (DISTURBED: the machine was shared)" : "")}; cluster start-up {StartupSeconds:0} s");
         text.AppendLine("targets (issue 12):");
         foreach (var target in Targets) text.AppendLine(target.ToString());
         return text.ToString().TrimEnd();

@@ -48,7 +48,7 @@ public static class FailoverScenario
         var watch = new HeldQueues(rig.HeldDomains);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var started = Stopwatch.GetTimestamp();
-        var cpu = new FailoverCpu(pids);
+        var cpu = new FailoverCpu(pids, rig.Postgres.ProcessId);
         var sending = load.RunAsync(stop.Token);
         using (Progress(load, started))
         {
@@ -154,29 +154,38 @@ public sealed class HeldQueues(IReadOnlyList<string> domains)
 }
 
 /// <summary>
-/// Where the CPU went while the clients sent: the nodes (the victim until its kill), the bench
-/// (clients, sinks, DNS) and everything else, PostgreSQL included, in cores (CPU seconds per
-/// second of the window). On two cores, "other" beyond PostgreSQL's share says the machine was shared.
+/// Where the CPU went while the clients sent: the nodes (the victim until its kill), PostgreSQL
+/// (its server process and backends), the bench (clients, sinks, DNS) and everything else, in
+/// cores (CPU seconds per second of the window). On two cores, "other" says the machine was shared.
 /// </summary>
 public sealed class FailoverCpu
 {
     private readonly MachineSample _machine = MachineSample.Now();
     private readonly TimeSpan _bench = ProcessSample.Of(Environment.ProcessId).Cpu;
+    private readonly int? _postgres;
+    private readonly TimeSpan _postgresCpu;
     private readonly Dictionary<int, TimeSpan> _nodes;
     private readonly Dictionary<int, TimeSpan> _final = [];
 
-    public FailoverCpu(IEnumerable<int> pids) => _nodes = pids.ToDictionary(pid => pid, pid => ProcessSample.Of(pid).Cpu);
+    public FailoverCpu(IEnumerable<int> pids, int? postgres)
+    {
+        _nodes = pids.ToDictionary(pid => pid, pid => ProcessSample.Of(pid).Cpu);
+        _postgres = postgres;
+        _postgresCpu = postgres is { } pg ? ProcessSample.TreeCpu(pg) : TimeSpan.Zero;
+    }
 
     /// <summary>A node's last reading (just before it is killed, or at the end).</summary>
     public void Final(int pid) => _final[pid] = ProcessSample.Of(pid).Cpu;
 
-    public (double Nodes, double Bench, double Other) Cores()
+    public (double Nodes, double Postgres, double Bench, double Other) Cores()
     {
         var machine = MachineSample.Now();
         var bench = (ProcessSample.Of(Environment.ProcessId).Cpu - _bench).TotalSeconds;
+        var postgres = _postgres is { } pg ? (ProcessSample.TreeCpu(pg) - _postgresCpu).TotalSeconds : 0;
         var nodes = _nodes.Sum(n => ((_final.TryGetValue(n.Key, out var end) ? end : n.Value) - n.Value).TotalSeconds);
         var wall = Math.Max(1e-9, (machine.Total - _machine.Total).TotalSeconds / Environment.ProcessorCount);
         var busy = (machine.Busy - _machine.Busy).TotalSeconds;
-        return (Math.Round(nodes / wall, 2), Math.Round(bench / wall, 2), Math.Round(Math.Max(0, busy - bench - nodes) / wall, 2));
+        return (Math.Round(nodes / wall, 2), Math.Round(postgres / wall, 2), Math.Round(bench / wall, 2),
+            Math.Round(Math.Max(0, busy - bench - nodes - postgres) / wall, 2));
     }
 }
