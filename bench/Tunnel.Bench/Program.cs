@@ -27,7 +27,7 @@ if (options.PrintConfig)
 Console.Error.WriteLine("tunnel-bench: this is a Debug build; run it with -c Release (it measures the Release node).");
 return 64;
 #else
-if (options.OwnsNode)
+if (options.OwnsNode || options.Scenario == BenchOptions.FailoverScenario)
 {
     if (options.Build) await BenchRig.BuildNodeAsync();
     else if (!File.Exists(BenchRig.NodeExecutable()))
