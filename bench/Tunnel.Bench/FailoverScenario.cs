@@ -117,13 +117,16 @@ public static class FailoverScenario
 
 }
 
-/// <summary>Where each held domain's queue runs, from the mail log: the node whose log shows its attempts.</summary>
+/// <summary>
+/// Where each held domain's queue runs, from the mail logs: the node whose log last showed the
+/// queue at work (the domain's queue writes "queued for", a recipient's "to=… status=…" after
+/// each attempt, and "destination down"), and the attempts each node logged.
+/// </summary>
 public sealed class HeldQueues(IReadOnlyList<string> domains)
 {
     private readonly Dictionary<string, (int Node, DateTimeOffset At)> _lastSeen = [];
     private readonly List<(int Node, LogLine Line, string Domain)> _attempts = [];
 
-    /// <summary>Mail-log lines about an attempt to a held domain: a recipient's status, or "destination down".</summary>
     public void Read(int node, IEnumerable<LogLine> lines)
     {
         foreach (var line in lines)
@@ -133,8 +136,9 @@ public sealed class HeldQueues(IReadOnlyList<string> domains)
             {
                 var attempt = line.Text.Contains($"@{domain}>, relay=", StringComparison.Ordinal)
                               || line.Text.Contains($" {domain}: destination down", StringComparison.Ordinal);
-                if (!attempt) continue;
-                _attempts.Add((node, line, domain));
+                var queued = line.Text.Contains($": queued for {domain},", StringComparison.Ordinal);
+                if (!attempt && !queued) continue;
+                if (attempt) _attempts.Add((node, line, domain));
                 if (!_lastSeen.TryGetValue(domain, out var seen) || seen.At <= line.At) _lastSeen[domain] = (node, line.At);
                 break;
             }
