@@ -9,7 +9,9 @@ namespace Tunnel.Bench;
 /// <c>X-Bench-Run</c> so mail left over from an earlier run against the same --target is not
 /// counted. Headers are fixed-width, so every message is exactly <c>size</c> octets of content;
 /// the body is shared, 78-character lines of which every eighth starts with a dot (dot-stuffed
-/// on the wire, as RFC 5321 §4.5.2 asks).
+/// on the wire, as RFC 5321 §4.5.2 asks). Message <c>seq</c> goes to one recipient in domain
+/// <c>seq mod D</c> unless the scenario chooses the domain itself (domain names of one length, so
+/// every message keeps the same size).
 /// </summary>
 public sealed class BenchMessage
 {
@@ -18,11 +20,15 @@ public sealed class BenchMessage
     private readonly string _run;
     private readonly byte[] _runMarker;
     private readonly byte[] _seqMarker = Encoding.ASCII.GetBytes(SeqHeader);
+    private readonly Func<int, string> _domainOf;
 
-    public BenchMessage(int size, int domains, string run)
+    public BenchMessage(int size, int domains, string run) : this(size, run, seq => BenchRig.Domain(seq % domains)) => Domains = domains;
+
+    /// <param name="domainOf">The recipient domain of message <c>seq</c>.</param>
+    public BenchMessage(int size, string run, Func<int, string> domainOf)
     {
         Size = size;
-        Domains = domains;
+        _domainOf = domainOf;
         _run = run;
         _runMarker = Encoding.ASCII.GetBytes($"X-Bench-Run: {run}\r\n");
         var headerLength = Header(0).Length;
@@ -32,11 +38,13 @@ public sealed class BenchMessage
     public int Size { get; }
     public int Domains { get; }
 
-    public static string Recipient(int seq, int domains) => $"user{seq:0000000000}@{BenchRig.Domain(seq % domains)}";
+    public string Recipient(int seq) => $"user{seq:0000000000}@{DomainOf(seq)}";
+
+    public string DomainOf(int seq) => _domainOf(seq);
 
     /// <summary>The envelope commands, pipelined (RFC 2920): MAIL, RCPT, DATA.</summary>
     public byte[] Envelope(int seq) =>
-        Encoding.ASCII.GetBytes($"MAIL FROM:<bench@src.bench.test> SIZE={Size}\r\nRCPT TO:<{Recipient(seq, Domains)}>\r\nDATA\r\n");
+        Encoding.ASCII.GetBytes($"MAIL FROM:<bench@src.bench.test> SIZE={Size}\r\nRCPT TO:<{Recipient(seq)}>\r\nDATA\r\n");
 
     /// <summary>Content as sent after 354: headers, the dot-stuffed body, and the final ".".</summary>
     public byte[] Data(int seq)
@@ -62,7 +70,7 @@ public sealed class BenchMessage
 
     private string Header(int seq) =>
         $"From: Bench <bench@src.bench.test>\r\n" +
-        $"To: <{Recipient(seq, Domains)}>\r\n" +
+        $"To: <{Recipient(seq)}>\r\n" +
         $"Subject: bench message {seq:0000000000}\r\n" +
         $"Date: Sun, 29 Nov 2026 20:00:00 +0000\r\n" +
         $"Message-ID: <{seq:0000000000}.{_run}@src.bench.test>\r\n" +

@@ -6,6 +6,18 @@ namespace Tunnel.Bench;
 /// <summary>The command line of the load generator; see <see cref="Usage"/> and bench/README.md.</summary>
 public sealed record BenchOptions
 {
+    public const string LoadScenario = "load";
+    public const string OutageScenario = "outage";
+    public const string FailoverScenario = "failover";
+
+    /// <summary>load (the throughput run), outage (issue 12: a destination down under load), failover (issue 12: SIGKILL of one of three nodes).</summary>
+    public string Scenario { get; init; } = LoadScenario;
+    /// <summary>outage: how long the clients send (default 4 minutes).</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromMinutes(4);
+    /// <summary>failover: sending before the kill (default 90 s: a new 3-node cluster on 2 cores reaches its steady intake after ~45 s).</summary>
+    public TimeSpan BeforeKill { get; init; } = TimeSpan.FromSeconds(90);
+    /// <summary>failover: sending to the survivors after the kill (default 90 s).</summary>
+    public TimeSpan AfterKill { get; init; } = TimeSpan.FromSeconds(90);
     public int Messages { get; init; } = 20_000;
     public int Size { get; init; } = 1024;
     public int Concurrency { get; init; } = 50;
@@ -23,7 +35,7 @@ public sealed record BenchOptions
     public bool Build { get; init; }
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    public bool OwnsNode => Targets.Count == 0 && !Calibrate;
+    public bool OwnsNode => Targets.Count == 0 && !Calibrate && Scenario != FailoverScenario;
 
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Tunnel.Bench -- [options]
@@ -36,6 +48,20 @@ public sealed record BenchOptions
           --domains D          recipient domains d000.bench.test … (default 10)
           --per-connection P   messages per connection before QUIT and reconnect (default 20)
           --warmup W           messages sent and delivered before measuring, 0 for none (default 1000)
+        Scenarios of issue 12 (each starts its own nodes; see bench/README.md):
+          --scenario outage    one node (SQLite, production queue settings), one destination whose MX
+                               refuses connections for the whole run, C connections (default 20) sending
+                               S-byte mail to it: intake and RSS per minute, RSS per queued message, and
+                               when the domain is attempted next after its first failure
+          --duration T         outage: how long to send (default 4m; at least 2m)
+          --scenario failover  three nodes on a private PostgreSQL, production split-brain settings,
+                               C connections (default 12) over the three; one node SIGKILLed: intake per
+                               5-s window after the kill, time until the dead node's mail is attempted
+                               again, lost and duplicated messages
+          --before-kill T      failover: sending before the kill (default 90s; the pre-kill rate is
+                               that of its last third, at most 30 s)
+          --after-kill T       failover: sending to the survivors after the kill (default 90s)
+                               (T: a number of seconds, or with a unit: 90s, 4m)
         Idle:
           --idle K             open K idle SMTP sessions (after EHLO), report the node's RSS per session
         Node:
@@ -60,15 +86,21 @@ public sealed record BenchOptions
     {
         var options = new BenchOptions();
         var targets = new List<IPEndPoint>();
+        var concurrencyGiven = false;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            concurrencyGiven |= name == "--concurrency";
             options = name switch
             {
                 "--messages" => options with { Messages = Positive(name, Value()) },
                 "--size" => options with { Size = (int)Bytes(name, Value()) },
                 "--concurrency" => options with { Concurrency = Positive(name, Value()) },
+                "--scenario" => options with { Scenario = ScenarioName(name, Value()) },
+                "--duration" => options with { Duration = ParseDuration(name, Value()) },
+                "--before-kill" => options with { BeforeKill = ParseDuration(name, Value()) },
+                "--after-kill" => options with { AfterKill = ParseDuration(name, Value()) },
                 "--domains" => options with { Domains = Positive(name, Value()) },
                 "--per-connection" => options with { PerConnection = Positive(name, Value()) },
                 "--warmup" => options with { Warmup = NonNegative(name, Value()) },
@@ -84,6 +116,18 @@ public sealed record BenchOptions
                 "--stall-timeout" => options with { StallTimeout = TimeSpan.FromSeconds(Positive(name, Value())) },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
+        }
+        if (options.Scenario != LoadScenario)
+        {
+            if (options.Targets.Count > 0 || options.Calibrate || options.Idle > 0 || options.PrintConfig)
+                throw new ArgumentException($"--scenario {options.Scenario} starts its own nodes: no --target, --calibrate, --idle or --print-config");
+            if (!concurrencyGiven) options = options with { Concurrency = options.Scenario == OutageScenario ? 20 : 12 };
+            if (options.Scenario == OutageScenario && options.Duration < TimeSpan.FromMinutes(2))
+                throw new ArgumentException("--duration: at least 2m (the figures compare the first and the last whole minute)");
+            if (options.Scenario == FailoverScenario && options.BeforeKill < TimeSpan.FromSeconds(15))
+                throw new ArgumentException("--before-kill: at least 15s (the pre-kill rate is measured over its last third)");
+            if (options.Scenario == FailoverScenario && options.AfterKill < TimeSpan.FromSeconds(5))
+                throw new ArgumentException("--after-kill: at least 5s (one window)");
         }
         if (options.Domains > 1000) throw new ArgumentException("--domains: at most 1000");
         if (options.Size < 512) throw new ArgumentException("--size: at least 512 bytes (the headers take about 300)");
@@ -113,6 +157,19 @@ public sealed record BenchOptions
 
     public static string FormatSize(long bytes) =>
         bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)}MiB" : bytes % 1024 == 0 ? $"{bytes / 1024}KiB" : $"{bytes}B";
+
+    private static string ScenarioName(string name, string text) =>
+        text is LoadScenario or OutageScenario or FailoverScenario
+            ? text : throw new ArgumentException($"{name}: '{text}' is not one of {LoadScenario}, {OutageScenario}, {FailoverScenario}");
+
+    /// <summary>"90" or "90s" → 90 seconds, "4m" → 4 minutes, "1h".</summary>
+    public static TimeSpan ParseDuration(string name, string text)
+    {
+        var (number, unit) = text.EndsWith('s') ? (text[..^1], 1) : text.EndsWith('m') ? (text[..^1], 60) : text.EndsWith('h') ? (text[..^1], 3600) : (text, 1);
+        return int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 && (long)n * unit <= 24 * 3600
+            ? TimeSpan.FromSeconds((long)n * unit)
+            : throw new ArgumentException($"{name}: '{text}' is not a duration such as 90s, 4m or 1h");
+    }
 
     private static int Positive(string name, string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0

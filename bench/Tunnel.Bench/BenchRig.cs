@@ -63,9 +63,10 @@ public sealed class BenchRig : IAsyncDisposable
     /// sits on ::1, so loopback is not a prohibited destination here, and both families are
     /// reachable; the early-talker greeting delay is off (it is a per-connection wait, not work),
     /// and one client address may open as many connections as the run needs (real senders come
-    /// from many addresses).
+    /// from many addresses). With <paramref name="productionRetry"/> (--scenario outage) the retry
+    /// schedule stays cluster.hocon's too: how the node backs off is what that scenario measures.
     /// </summary>
-    public static string NodeHocon(int domains, string dns, int sinkPort, string listen, string? dataPath) => $$"""
+    public static string NodeHocon(int domains, string dns, int sinkPort, string listen, string? dataPath, bool productionRetry = false) => $$"""
         tunnel {
           hostname = "tunnel.bench.test"
           smtp.listen = [{{listen}}]
@@ -81,7 +82,7 @@ public sealed class BenchRig : IAsyncDisposable
           # 20 per client) protect a production node from exactly that.
           smtp.max-connections = 20000
           smtp.max-connections-per-client = 20000
-          queue.retry { first = 2s, max = 10s }
+          {{(productionRetry ? "" : "queue.retry { first = 2s, max = 10s }")}}
           admin.listen = "127.0.0.1:0"
         }
         {{(dataPath is null ? "" : $"tunnel.storage.sqlite.path = {ConfigLoader.Quote(dataPath)}")}}
@@ -90,9 +91,13 @@ public sealed class BenchRig : IAsyncDisposable
 
     public static async Task<BenchRig> StartAsync(BenchOptions options)
     {
+        // --scenario outage: one domain, whose MX host's AAAA is a port bound but never listening
+        // (connections refused, as a server that is down), and whose A record is ours (skipped).
+        var outage = options.Scenario == BenchOptions.OutageScenario;
+        var domains = outage ? 1 : options.Domains;
         var dns = await TestDnsServer.StartAsync(IPAddress.Loopback, options.Targets.Count == 0 ? 0 : options.DnsPort);
-        var sink = SinkMx.Start(IPAddress.IPv6Loopback, options.Targets.Count == 0 ? 0 : options.SinkPort);
-        for (var d = 0; d < options.Domains; d++)
+        var sink = outage ? SinkMx.BindOnly(IPAddress.IPv6Loopback) : SinkMx.Start(IPAddress.IPv6Loopback, options.Targets.Count == 0 ? 0 : options.SinkPort);
+        for (var d = 0; d < domains; d++)
         {
             var mx = "mx1." + Domain(d);
             dns.Zone.Mx(Domain(d), 10, mx).A(mx, TunnelV4).Aaaa(mx, "::1");
@@ -106,8 +111,8 @@ public sealed class BenchRig : IAsyncDisposable
         try
         {
             var config = Path.Combine(directory, "node.hocon");
-            await File.WriteAllTextAsync(config, NodeHocon(options.Domains, dns.EndPoint.ToString(), sink.EndPoint.Port,
-                $"\"{TunnelV4}:0\", \"[::1]:0\"", Path.Combine(directory, "data")));
+            await File.WriteAllTextAsync(config, NodeHocon(domains, dns.EndPoint.ToString(), sink.EndPoint.Port,
+                $"\"{TunnelV4}:0\", \"[::1]:0\"", Path.Combine(directory, "data"), productionRetry: outage));
             var node = await NodeProcess.StartAsync(config);
             var smtp = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 }
                 .Select(f => node.SmtpEndpoints.First(e => e.AddressFamily == f)).ToList();

@@ -31,6 +31,28 @@ public sealed record ProcessSample(TimeSpan Cpu, long RssBytes, long PeakRssByte
         return new ProcessSample(cpu, rss, hwm, threads);
     }
 
+    /// <summary>
+    /// CPU time of a process and its children (PostgreSQL's postmaster and its backends): its own,
+    /// the children it has already reaped (cutime + cstime, fields 16 and 17), and those alive now.
+    /// </summary>
+    public static TimeSpan TreeCpu(int pid)
+    {
+        long ticks = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var candidate)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; } // gone meanwhile
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
+            if (candidate != pid && parent != pid) continue;
+            ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            if (candidate == pid) ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        }
+        return TicksToTime(ticks);
+    }
+
     public static TimeSpan TicksToTime(long ticks) => TimeSpan.FromSeconds((double)ticks / TicksPerSecond.Value);
 
     // "VmRSS:	  212345 kB" → 212345

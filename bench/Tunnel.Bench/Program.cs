@@ -1,6 +1,7 @@
 using Tunnel.Bench;
 
-// tunnel-bench: load and idle-session benchmarks of a real Tunnel node (issue 7). See bench/README.md.
+// tunnel-bench: load and idle-session benchmarks of a real Tunnel node (issue 7), and the outage and
+// failover scenarios of issue 12. See bench/README.md.
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(BenchOptions.Usage);
@@ -26,7 +27,7 @@ if (options.PrintConfig)
 Console.Error.WriteLine("tunnel-bench: this is a Debug build; run it with -c Release (it measures the Release node).");
 return 64;
 #else
-if (options.OwnsNode)
+if (options.OwnsNode || options.Scenario == BenchOptions.FailoverScenario)
 {
     if (options.Build) await BenchRig.BuildNodeAsync();
     else if (!File.Exists(BenchRig.NodeExecutable()))
@@ -39,12 +40,26 @@ if (options.OwnsNode)
 var started = DateTimeOffset.UtcNow;
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+if (options.Scenario == BenchOptions.FailoverScenario)
+{
+    var failover = await FailoverScenario.RunAsync(options, cancel.Token);
+    var failoverFile = ResultsFile.Write(options, args, failover, started);
+    Console.WriteLine(failover.Summary());
+    LoadScenario.Log($"results: {failoverFile}");
+    return failover.Failed ? 1 : 0;
+}
 await using var rig = await BenchRig.StartAsync(options);
 
 bool failed;
 object result;
 string summary;
-if (options.Idle > 0)
+if (options.Scenario == BenchOptions.OutageScenario)
+{
+    var messages = new BenchMessage(options.Size, domains: 1, Guid.NewGuid().ToString("N")[..12]);
+    var outage = await new OutageScenario(rig, options, messages).RunAsync(cancel.Token);
+    (result, summary, failed) = (outage, outage.Summary(), outage.Failed);
+}
+else if (options.Idle > 0)
 {
     var idle = await new IdleScenario(rig, options).RunAsync(cancel.Token);
     (result, summary, failed) = (idle, idle.Summary(), idle.Incomplete);
@@ -59,8 +74,15 @@ else
 
 if (rig.Node is not null)
 {
-    var exit = await rig.StopNodeAsync();
-    if (exit != 0) LoadScenario.Log($"the node exited with {exit} on SIGTERM");
+    try
+    {
+        var exit = await rig.StopNodeAsync();
+        if (exit != 0) LoadScenario.Log($"the node exited with {exit} on SIGTERM");
+    }
+    catch (TimeoutException)
+    {
+        LoadScenario.Log("the node did not stop within a minute of SIGTERM; it is killed"); // by the rig's disposal
+    }
 }
 var file = ResultsFile.Write(options, args, result, started);
 Console.WriteLine(summary);

@@ -34,7 +34,8 @@ public static class ResultsFile
                 ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
                 ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             },
-            ["node"] = options.Calibrate ? "none (--calibrate: clients to the sink)"
+            ["node"] = options.Scenario == BenchOptions.FailoverScenario ? "three child processes (Release build) on a private PostgreSQL"
+                : options.Calibrate ? "none (--calibrate: clients to the sink)"
                 : options.OwnsNode ? "child process (Release build, SQLite in a temporary folder)" : "--target",
             ["result"] = result,
         };

@@ -28,6 +28,17 @@ public sealed class PostgresServer : IAsyncDisposable
     public int Port { get; }
     private string DataDirectory => Path.Combine(_directory, "data");
 
+    /// <summary>The server's main process (postmaster.pid's first line) while it runs, e.g. for its CPU time; null when stopped.</summary>
+    public int? ProcessId
+    {
+        get
+        {
+            var file = Path.Combine(DataDirectory, "postmaster.pid");
+            try { return _running && File.Exists(file) && int.TryParse(File.ReadLines(file).First(), out var pid) ? pid : null; }
+            catch (IOException) { return null; }
+        }
+    }
+
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Database={database};Username=tunnel;Pooling=true;Timeout=5;Command Timeout=30";
 

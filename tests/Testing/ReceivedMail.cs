@@ -16,5 +16,8 @@ public sealed record ReceivedMail(
     string MailFromLine,
     IPEndPoint Client)
 {
+    /// <summary>When the sink had the whole message (just before it said 250): the bench times deliveries with it.</summary>
+    public DateTimeOffset ReceivedAt { get; init; } = DateTimeOffset.UtcNow;
+
     public string Text => Encoding.UTF8.GetString(Data);
 }
