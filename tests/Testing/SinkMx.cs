@@ -9,6 +9,7 @@ namespace Tunnel.Tests.Testing;
 /// What it does with a recipient depends on the local part's prefix:
 /// <c>tempfail…@</c> → RCPT 451 4.2.0, <c>permfail…@</c> → RCPT 550 5.1.1, <c>hang…@</c> → no reply until disposed,
 /// <c>drop…@</c> → connection closed at RCPT; anything else → 250. A message is recorded only with the accepted recipients.
+/// <see cref="DataReplyDelay"/> makes it a slow server: it sits on the end of DATA before answering.
 /// </summary>
 public sealed class SinkMx : IAsyncDisposable
 {
@@ -69,6 +70,14 @@ public sealed class SinkMx : IAsyncDisposable
 
     /// <summary>What the sink does with a connection after each message (as a server whose idle timeout is shorter than the client's cache).</summary>
     public SinkHangUp HangUp { get; set; } = SinkHangUp.Never;
+
+    /// <summary>
+    /// How long the sink waits after a message's final "." before it takes the message and answers
+    /// 250 (a slow or loaded server), so that deliveries are in flight for that long. A client that
+    /// hangs up meanwhile gets nothing and the message is not recorded: it was never accepted.
+    /// Read at each message; zero (the default) answers at once.
+    /// </summary>
+    public TimeSpan DataReplyDelay { get; set; } = TimeSpan.Zero;
 
     public IReadOnlyList<ReceivedMail> Messages
     {
@@ -176,7 +185,7 @@ public sealed class SinkMx : IAsyncDisposable
     {
         try
         {
-            await new SinkMxSession(socket, client, Deliver, HangUp, _stop.Token).RunAsync();
+            await new SinkMxSession(socket, client, Deliver, HangUp, () => DataReplyDelay, _stop.Token).RunAsync();
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
                                       or SocketException or InvalidDataException)
