@@ -24,6 +24,7 @@ public sealed class SinkMx : IAsyncDisposable
     private TaskCompletionSource _messageArrived = NewSignal();
     private Task _acceptLoop = Task.CompletedTask;
     private int _listening;
+    private int _heldReplies;
     private int _disposed;
 
     private SinkMx(IPEndPoint endPoint)
@@ -78,6 +79,9 @@ public sealed class SinkMx : IAsyncDisposable
     /// Read at each message; zero (the default) answers at once.
     /// </summary>
     public TimeSpan DataReplyDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Messages whose data has been read and whose reply is being held back (<see cref="DataReplyDelay"/>): deliveries in flight.</summary>
+    public int HeldReplies => Volatile.Read(ref _heldReplies);
 
     public IReadOnlyList<ReceivedMail> Messages
     {
@@ -185,7 +189,7 @@ public sealed class SinkMx : IAsyncDisposable
     {
         try
         {
-            await new SinkMxSession(socket, client, Deliver, HangUp, () => DataReplyDelay, _stop.Token).RunAsync();
+            await new SinkMxSession(socket, client, Deliver, HangUp, HoldReplyAsync, _stop.Token).RunAsync();
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
                                       or SocketException or InvalidDataException)
@@ -195,6 +199,23 @@ public sealed class SinkMx : IAsyncDisposable
         finally
         {
             Close(socket);
+        }
+    }
+
+    /// <summary>Waits <see cref="DataReplyDelay"/>, if any; true when it did.</summary>
+    private async Task<bool> HoldReplyAsync()
+    {
+        var delay = DataReplyDelay;
+        if (delay <= TimeSpan.Zero) return false;
+        Interlocked.Increment(ref _heldReplies);
+        try
+        {
+            await Task.Delay(delay, _stop.Token);
+            return true;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _heldReplies);
         }
     }
 

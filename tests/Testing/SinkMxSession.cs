@@ -9,7 +9,7 @@ namespace Tunnel.Tests.Testing;
 /// with per-recipient failures chosen by the recipient's local part (see <see cref="SinkMx"/>).
 /// </summary>
 internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<ReceivedMail> deliver, SinkHangUp hangUp,
-    Func<TimeSpan> dataReplyDelay, CancellationToken stop)
+    Func<Task<bool>> holdReply, CancellationToken stop)
 {
     private const string HostName = "sink.test";
     private const int MaxLineLength = 64 * 1024;
@@ -157,12 +157,8 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
                 return false;
         }
 
-        if (dataReplyDelay() is { } delay && delay > TimeSpan.Zero)
-        {
-            await Task.Delay(delay, stop);
-            if (ClientHungUp())
-                return false; // nobody to answer: the message was never accepted
-        }
+        if (await holdReply() && ClientHungUp()) // a slow server: see SinkMx.DataReplyDelay
+            return false; // nobody to answer: the message was never accepted
         deliver(new ReceivedMail(_sender, _recipients.ToArray(), data.ToArray(), _mailFromLine, client));
         ResetTransaction();
         await ReplyAsync("250 2.0.0 Ok");
