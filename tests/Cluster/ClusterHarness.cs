@@ -92,21 +92,69 @@ public sealed class ClusterHarness : IAsyncDisposable
     /// <summary>Sends one message; returns the queue id on 250, null on anything else (refused, cut off).</summary>
     public static async Task<string?> TrySendAsync(IPEndPoint node, string to, string tag)
     {
+        var reply = await SendForReplyAsync(node, to, tag);
+        return reply.StartsWith("250 2.0.0 Ok: queued as ") ? reply[^20..] : null;
+    }
+
+    /// <summary>
+    /// Sends one message and returns the reply to its data ("250 2.0.0 Ok: queued as …", "451 …"),
+    /// the greeting when it was not 220, or "no reply: …" when the connection broke first.
+    /// </summary>
+    public static async Task<string> SendForReplyAsync(IPEndPoint node, string to, string tag)
+    {
         try
         {
             var (client, greeting) = await RawSmtpClient.OpenAsync(node);
             await using (client)
             {
-                if (!greeting.StartsWith("220")) return null;
-                var reply = await client.SendMailAsync("load@ip4only.example", [to],
+                if (!greeting.StartsWith("220")) return greeting;
+                return await client.SendMailAsync("load@ip4only.example", [to],
                     Encoding.ASCII.GetBytes($"Subject: {tag}\r\nX-Tag: {tag}\r\n\r\nload\r\n.\r\n"));
-                return reply.StartsWith("250 2.0.0 Ok: queued as ") ? reply[^20..] : null;
             }
         }
         catch (Exception e) when (e is IOException or SocketException or EndOfStreamException or OperationCanceledException)
         {
-            return null;
+            return $"no reply: {e.GetType().Name}: {e.Message}";
         }
+    }
+
+    /// <summary>Node i's cluster address as the admin API and `tunnel cluster leave` write it ("127.0.0.1:port"), from its start-up log.</summary>
+    public string ClusterAddress(int node) =>
+        Node(node).Output.First(l => l.Contains("up as akka.tcp://tunnel@")).Split("akka.tcp://tunnel@")[1].Trim();
+
+    /// <summary>
+    /// Which running node hosts each domain queue that is running now, as `tunnel shards --json`
+    /// asked of node <paramref name="via"/> says: domain → node number.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, int>> QueueHostsAsync(int via)
+    {
+        var shards = await Cli.RunAsync("shards", "--node", Node(via).Admin!, "--json");
+        if (shards.Code != 0) throw new InvalidOperationException($"tunnel shards failed: {shards}");
+        var nodes = Enumerable.Range(1, _nodes.Count).Where(i => _nodes[i - 1] is { } n && n.Output.Any(l => l.Contains("up as akka.tcp://tunnel@")))
+            .ToDictionary(ClusterAddress, i => i);
+        var hosts = new Dictionary<string, int>();
+        foreach (var region in shards.Json.GetProperty("nodes").EnumerateArray())
+        {
+            if (!nodes.TryGetValue(region.GetProperty("node").GetString()!, out var node)) continue;
+            foreach (var shard in region.GetProperty("shards").EnumerateArray())
+            foreach (var domain in shard.GetProperty("domains").EnumerateArray())
+                hosts[domain.GetString()!] = node;
+        }
+        return hosts;
+    }
+
+    /// <summary>`tunnel cluster leave` for node <paramref name="node"/>, asked of node <paramref name="via"/>, as an operator does in a rolling upgrade.</summary>
+    public async Task LeaveAsync(int node, int via)
+    {
+        var leave = await Cli.RunAsync("cluster", "leave", ClusterAddress(node), "--node", Node(via).Admin!);
+        if (leave.Code != 0) throw new InvalidOperationException($"tunnel cluster leave failed: {leave}");
+    }
+
+    /// <summary>Marks node i as gone (it exited by itself, e.g. after leaving); disposal no longer waits for it.</summary>
+    public async Task ForgetAsync(int node)
+    {
+        if (_nodes[node - 1] is { } process) await process.DisposeAsync();
+        _nodes[node - 1] = null;
     }
 
     /// <summary>

@@ -37,6 +37,27 @@ public static class Eventually
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Until(Func{bool}, TimeSpan, string)"/>, but answers whether the condition
+    /// came true in time instead of throwing: for tests that count what did not happen (mail
+    /// lost, queues frozen) and report the figures before they assert.
+    /// </summary>
+    public static Task<bool> Within(Func<bool> condition, TimeSpan timeout) =>
+        Within(() => Task.FromResult(condition()), timeout);
+
+    public static async Task<bool> Within(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        try
+        {
+            await Until(condition, timeout, "");
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     private static TimeoutException Failed(TimeSpan timeout, string what) =>
         new($"Timed out after {timeout.TotalSeconds:0.###} s waiting until {what}");
 }

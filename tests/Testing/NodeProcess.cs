@@ -31,6 +31,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>True once the process has ended (crashed, killed, or exited after leaving).</summary>
+    public bool HasExited => _process.HasExited;
+
     public static async Task<NodeProcess> StartAsync(string configFile)
     {
         var node = Launch(configFile);

@@ -9,6 +9,7 @@ namespace Tunnel.Tests.Testing;
 /// What it does with a recipient depends on the local part's prefix:
 /// <c>tempfail…@</c> → RCPT 451 4.2.0, <c>permfail…@</c> → RCPT 550 5.1.1, <c>hang…@</c> → no reply until disposed,
 /// <c>drop…@</c> → connection closed at RCPT; anything else → 250. A message is recorded only with the accepted recipients.
+/// <see cref="DataReplyDelay"/> makes it a slow server: it sits on the end of DATA before answering.
 /// </summary>
 public sealed class SinkMx : IAsyncDisposable
 {
@@ -23,6 +24,7 @@ public sealed class SinkMx : IAsyncDisposable
     private TaskCompletionSource _messageArrived = NewSignal();
     private Task _acceptLoop = Task.CompletedTask;
     private int _listening;
+    private int _heldReplies;
     private int _disposed;
 
     private SinkMx(IPEndPoint endPoint)
@@ -69,6 +71,17 @@ public sealed class SinkMx : IAsyncDisposable
 
     /// <summary>What the sink does with a connection after each message (as a server whose idle timeout is shorter than the client's cache).</summary>
     public SinkHangUp HangUp { get; set; } = SinkHangUp.Never;
+
+    /// <summary>
+    /// How long the sink waits after a message's final "." before it takes the message and answers
+    /// 250 (a slow or loaded server), so that deliveries are in flight for that long. A client that
+    /// hangs up meanwhile gets nothing and the message is not recorded: it was never accepted.
+    /// Read at each message; zero (the default) answers at once.
+    /// </summary>
+    public TimeSpan DataReplyDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Messages whose data has been read and whose reply is being held back (<see cref="DataReplyDelay"/>): deliveries in flight.</summary>
+    public int HeldReplies => Volatile.Read(ref _heldReplies);
 
     public IReadOnlyList<ReceivedMail> Messages
     {
@@ -176,7 +189,7 @@ public sealed class SinkMx : IAsyncDisposable
     {
         try
         {
-            await new SinkMxSession(socket, client, Deliver, HangUp, _stop.Token).RunAsync();
+            await new SinkMxSession(socket, client, Deliver, HangUp, HoldReplyAsync, _stop.Token).RunAsync();
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
                                       or SocketException or InvalidDataException)
@@ -186,6 +199,23 @@ public sealed class SinkMx : IAsyncDisposable
         finally
         {
             Close(socket);
+        }
+    }
+
+    /// <summary>Waits <see cref="DataReplyDelay"/>, if any; true when it did.</summary>
+    private async Task<bool> HoldReplyAsync()
+    {
+        var delay = DataReplyDelay;
+        if (delay <= TimeSpan.Zero) return false;
+        Interlocked.Increment(ref _heldReplies);
+        try
+        {
+            await Task.Delay(delay, _stop.Token);
+            return true;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _heldReplies);
         }
     }
 

@@ -8,7 +8,8 @@ namespace Tunnel.Tests.Testing;
 /// One SMTP conversation of a <see cref="SinkMx"/>: enough of RFC 5321 to act as a next-hop MX,
 /// with per-recipient failures chosen by the recipient's local part (see <see cref="SinkMx"/>).
 /// </summary>
-internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<ReceivedMail> deliver, SinkHangUp hangUp, CancellationToken stop)
+internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<ReceivedMail> deliver, SinkHangUp hangUp,
+    Func<Task<bool>> holdReply, CancellationToken stop)
 {
     private const string HostName = "sink.test";
     private const int MaxLineLength = 64 * 1024;
@@ -156,6 +157,8 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
                 return false;
         }
 
+        if (await holdReply() && ClientHungUp()) // a slow server: see SinkMx.DataReplyDelay
+            return false; // nobody to answer: the message was never accepted
         deliver(new ReceivedMail(_sender, _recipients.ToArray(), data.ToArray(), _mailFromLine, client));
         ResetTransaction();
         await ReplyAsync("250 2.0.0 Ok");
@@ -168,6 +171,19 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
                 return false;
             default:
                 return true;
+        }
+    }
+
+    /// <summary>True when the client has closed or reset the connection (readable, nothing to read).</summary>
+    private bool ClientHungUp()
+    {
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return true;
         }
     }
 
