@@ -78,17 +78,21 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         Command<SaveSnapshotSuccess>(saved =>
         {
             // The snapshot holds everything up to it: older events and snapshots are not needed.
+            // A queue about to stop waits for the events to be gone (DeleteMessagesSuccess).
             DeleteMessages(saved.Metadata.SequenceNr);
             DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
-            if (_passivating) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         });
         Command<SaveSnapshotFailure>(failed =>
         {
             _log.Warning("Snapshot of {0} failed: {1}", PersistenceId, failed.Cause.Message);
-            if (_passivating) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            StopIfPassivating();
         });
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(failed => _log.Warning("Deleting old events of {0} failed: {1}", PersistenceId, failed.Cause.Message));
+        Command<DeleteMessagesSuccess>(_ => StopIfPassivating());
+        Command<DeleteMessagesFailure>(failed =>
+        {
+            _log.Warning("Deleting old events of {0} failed: {1}", PersistenceId, failed.Cause.Message);
+            StopIfPassivating();
+        });
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(failed => _log.Warning("Deleting old snapshots of {0} failed: {1}", PersistenceId, failed.Cause.Message));
     }
@@ -277,6 +281,11 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         }
         _eventsSinceSnapshot = 0;
         SaveSnapshot(_machine.State.ToSnapshot());
+    }
+
+    private void StopIfPassivating()
+    {
+        if (_passivating) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 
     /// <summary>The operator's view (<c>tunnel queue list/show/stats</c>): read-only, from the state as it is.</summary>
