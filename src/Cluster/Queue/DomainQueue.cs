@@ -187,7 +187,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
                     _log.Warning(warn.Text);
                     break;
                 case QueueAction.Passivate:
-                    Passivate();
+                    // Decided behind earlier writes: mail may have come meanwhile.
+                    if (_machine.IsIdle) Passivate();
                     break;
             }
         }

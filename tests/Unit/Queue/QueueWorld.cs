@@ -236,6 +236,7 @@ public sealed class QueueWorld
                     _work.Add(new Work.Release(release.Id));
                     break;
                 case QueueAction.Passivate:
+                    if (!Machine!.IsIdle) break; // as the actor: mail may have come since it was decided
                     Passivate();
                     return;
             }
