@@ -32,6 +32,9 @@ namespace Tunnel.Cluster.Queue;
 /// </summary>
 public sealed class DomainQueueMachine
 {
+    /// <summary>An ownership check under way (or waiting to be tried again), and the deletion that waits for it.</summary>
+    private sealed record OwnershipCheck(bool? DeleteBounce, DateTimeOffset? RetryAt);
+
     /// <summary>What a failed ownership check says it was (<see cref="QueueInput.StepFailed.What"/>).</summary>
     public const string CheckingOwnership = "checking the outbox";
 
@@ -479,33 +482,4 @@ public sealed class DomainQueueMachine
         : span.TotalHours >= 1 && span.TotalHours == Math.Floor(span.TotalHours) ? $"{span.TotalHours:0}h"
         : span.TotalSeconds == Math.Floor(span.TotalSeconds) ? $"{span.TotalSeconds:0}s"
         : span.ToString();
-}
-
-/// <summary>An ownership check under way (or waiting to be tried again), and the deletion that waits for it.</summary>
-internal sealed record OwnershipCheck(bool? DeleteBounce, DateTimeOffset? RetryAt);
-
-/// <summary>An attempt the queue has given a slot to. <paramref name="Probe"/>: started while the destination was down.</summary>
-public sealed record InFlightAttempt(long Token, DateTimeOffset StartedAt, bool Probe);
-
-/// <summary>
-/// What one input decided: the events to persist (already applied to the machine's state) and
-/// the actions to run once they are durable, in order.
-/// </summary>
-public sealed class QueueStep(DomainQueueState state)
-{
-    private readonly List<ITunnelMessage> _events = [];
-    private readonly List<QueueAction> _actions = [];
-
-    public IReadOnlyList<ITunnelMessage> Events => _events;
-    public IReadOnlyList<QueueAction> Actions => _actions;
-
-    public void Persist(ITunnelMessage @event)
-    {
-        state.Apply(@event);
-        _events.Add(@event);
-    }
-
-    public void Do(QueueAction action) => _actions.Add(action);
-
-    public void Log(QueueLogEntry entry) => _actions.Add(new QueueAction.Log(entry));
 }
