@@ -35,6 +35,12 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
 
     public TestZone Zone { get; } = new();
 
+    /// <summary>
+    /// How long each answer is held back (a slow resolver path): an attempt that looks up a name
+    /// with a short TTL then takes at least this long. Zero (the default) answers at once.
+    /// </summary>
+    public TimeSpan AnswerDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>Queries answered since start, over UDP and TCP (the start-up probe is not counted).</summary>
     public int QueryCount => Volatile.Read(ref _queryCount);
 
@@ -91,10 +97,13 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    private Task OnQueryReceived(object sender, QueryReceivedEventArgs e)
+    private async Task OnQueryReceived(object sender, QueryReceivedEventArgs e)
     {
         if (e.Query is not DnsMessage query)
-            return Task.CompletedTask; // ARSoft answers anything else with its failure response
+            return; // ARSoft answers anything else with its failure response
+        var delay = AnswerDelay;
+        if (delay > TimeSpan.Zero && !(query.Questions.Count == 1 && query.Questions[0].Name.Equals(ProbeName)))
+            await Task.Delay(delay);
 
         if (query.Questions.Count != 1 || !query.Questions[0].Name.Equals(ProbeName))
             Interlocked.Increment(ref _queryCount);
@@ -117,7 +126,6 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
         }
 
         e.Response = response;
-        return Task.CompletedTask;
     }
 
     // Proves both transports answer before a test points anything at us. Each client uses a single
