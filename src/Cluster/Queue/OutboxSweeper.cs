@@ -24,6 +24,9 @@ public sealed class OutboxSweeper : ReceiveActor, IWithTimers
     private sealed record Failed(string What, string Reason);
 
     private const int Limit = 1000;
+
+    /// <summary>The first sweep of the outbox comes at a random moment within this time of the node's start.</summary>
+    public static readonly TimeSpan FirstSweepWithin = TimeSpan.FromSeconds(10);
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public OutboxSweeper(SpoolStore spool, Func<IActorRef> queues, MailLog mailLog, TimeSpan interval, TimeSpan orphanAge)
@@ -58,10 +61,11 @@ public sealed class OutboxSweeper : ReceiveActor, IWithTimers
             _log.Warning("Outbox sweep: {0} failed: {1}", failed.What, failed.Reason);
         });
 
-        // Nodes started together should not sweep in step.
-        var jitter = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * interval.TotalMilliseconds);
-        Timers.StartPeriodicTimer("outbox", new SweepOutbox(), interval + jitter, interval);
-        Timers.StartPeriodicTimer("orphans", new SweepOrphans(), orphanAge + jitter, orphanAge);
+        // The first sweep soon after start (a crash may have left notices undelivered); nodes
+        // started together should not sweep in step.
+        var first = TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(interval.TotalMilliseconds, FirstSweepWithin.TotalMilliseconds));
+        Timers.StartPeriodicTimer("outbox", new SweepOutbox(), first, interval);
+        Timers.StartPeriodicTimer("orphans", new SweepOrphans(), orphanAge + first, orphanAge);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
