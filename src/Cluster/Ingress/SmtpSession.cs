@@ -221,14 +221,25 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>Writes the collected replies; false when the client is gone.</summary>
+    /// <summary>
+    /// Writes the collected replies; false when the client is gone or does not take them. A
+    /// client that sends and never reads fills the socket's buffers until our write waits; while
+    /// it waits no read is outstanding and the receive timeout cannot fire, so the write has the
+    /// command timeout of its own (RFC 5321 §4.5.3.2.7; Postfix's smtpd_timeout covers writes too).
+    /// </summary>
     private async Task<bool> FlushAsync()
     {
         if (!_conversation.HasReplies) return true;
+        using var timeout = new CancellationTokenSource(_limits.CommandTimeout);
         try
         {
-            await _stream.WriteAsync(_conversation.TakeReplies());
+            await _stream.WriteAsync(_conversation.TakeReplies(), timeout.Token);
             return true;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            _services.MailLog.Disconnected(_client, $"write timeout: the client did not read our replies for {_limits.CommandTimeout.TotalSeconds:0} s");
+            return false;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {

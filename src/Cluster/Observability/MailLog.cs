@@ -54,6 +54,10 @@ public sealed class MailLog(ILogger logger, TunnelMetrics metrics)
             ("from", from?.ToString() ?? ""), ("to", to?.ToString() ?? ""));
     }
 
+    /// <summary>A session we ended for the client's behaviour, not its mail (Postfix: "timeout after … from …").</summary>
+    public void Disconnected(IPAddress client, string reason) =>
+        Line($"disconnect from {ReceivedHeader.AddressLiteral(client)}: {reason}", ("client", client.ToString()), ("reason", reason));
+
     public void NotQueued(MessageId id, string reason) =>
         Write(id, $"not queued, client told to retry: {reason}", ("reason", reason));
 
