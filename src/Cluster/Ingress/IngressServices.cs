@@ -7,5 +7,5 @@ namespace Tunnel.Cluster.Ingress;
 public sealed record IngressServices(IngressSettings Settings, RelayPolicy Relay, MessageIntake Intake, MailLog MailLog,
     TunnelDomainVerifier? Verifier = null)
 {
-    public IngressLoad Load { get; } = new(Settings.MaxPendingMessages);
+    public IngressLoad Load { get; } = new(Settings.MaxPendingMessages, Settings.MaxPendingMessagesPerClient);
 }

@@ -12,6 +12,8 @@ namespace Tunnel.Cluster.Ingress;
 /// <param name="MaxPendingMessages">Transactions (MAIL to the reply after the data) the node holds at once; beyond it new MAIL
 /// gets 451 4.3.1 and new connections 421 4.3.2, so memory stays bounded (<c>tunnel.smtp.max-pending-messages</c>).</param>
 /// <param name="DrainTimeout">On shutdown, how long sessions may take to finish their transaction (<c>tunnel.smtp.drain-timeout</c>).</param>
+/// <param name="MaxPendingMessagesPerClient">Of those, the transactions one client (IPv4 address, IPv6 /64) may hold; its next MAIL
+/// gets 451 4.3.1 (<c>tunnel.smtp.max-pending-messages-per-client</c>).</param>
 public sealed record IngressSettings(
     string Hostname,
     IReadOnlyList<IPEndPoint> Listen,
@@ -19,7 +21,8 @@ public sealed record IngressSettings(
     RelaySettings Relay,
     X509Certificate2? Certificate = null,
     int MaxPendingMessages = 500,
-    TimeSpan? DrainTimeout = null)
+    TimeSpan? DrainTimeout = null,
+    int MaxPendingMessagesPerClient = 10)
 {
     public TimeSpan Drain => DrainTimeout ?? TimeSpan.FromSeconds(30);
 }

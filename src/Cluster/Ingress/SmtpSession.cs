@@ -92,8 +92,8 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     {
         if (inTransaction == _counted) return;
         _counted = inTransaction;
-        if (inTransaction) _services.Load.Entered();
-        else _services.Load.Left();
+        if (inTransaction) _services.Load.Entered(_client);
+        else _services.Load.Left(_client);
     }
 
     private async Task GreetAsync()
@@ -133,6 +133,8 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
         while (true)
         {
             _conversation.Overloaded = _services.Load.Overloaded;
+            // Before this session's own transaction is counted: only its other ones weigh.
+            _conversation.ClientOverloaded = !_counted && _services.Load.ClientOverloaded(_client);
             var need = _conversation.Process(_input.Unread, out var consumed);
             _input.Consume(consumed);
             CountTransaction(_conversation.InTransaction);

@@ -77,6 +77,9 @@ public sealed class SmtpConversation
 
     /// <summary>The node is full: the next MAIL gets 451 4.3.1 (see <see cref="SmtpDialog.Overloaded"/>).</summary>
     public bool Overloaded { set => _dialog.Overloaded = value; }
+
+    /// <summary>This client holds its share of the node's transactions: its next MAIL gets 451 4.3.1.</summary>
+    public bool ClientOverloaded { set => _dialog.ClientOverloaded = value; }
     public ConversationPhase Phase => _data is not null || _inChunk ? ConversationPhase.Data : ConversationPhase.Command;
     public string? PendingDomain { get; private set; }
     /// <summary>

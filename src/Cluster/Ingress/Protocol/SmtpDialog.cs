@@ -48,6 +48,9 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
 
     /// <summary>Set by the host when the node holds as much pending mail as it may: MAIL is then put off (451 4.3.1).</summary>
     public bool Overloaded { get; set; }
+
+    /// <summary>Set by the host when this client holds as many transactions as one client may: MAIL is put off too.</summary>
+    public bool ClientOverloaded { get; set; }
     /// <summary>The transaction's envelope, set by MAIL; null outside a transaction.</summary>
     public Envelope? Envelope { get; private set; }
     public IReadOnlyList<Recipient> Recipients => _recipients;
@@ -138,6 +141,7 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
         if (ClientName is null) return new(SmtpReplies.NeedHelo);
         if (InTransaction) return new(SmtpReplies.NestedMail);
         if (Overloaded) return new(SmtpReplies.Overloaded);
+        if (ClientOverloaded) return new(SmtpReplies.ClientOverloaded);
         // Parameters belong to extensions, which only EHLO announced (RFC 5321 §4.1.1.1).
         if (mail.UsesExtensions && !Extended) return new(SmtpReplies.ParametersNeedEhlo);
         // RFC 6531 §3.4: a non-ASCII address needs the SMTPUTF8 parameter.
