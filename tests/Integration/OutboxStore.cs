@@ -79,6 +79,27 @@ public sealed class OutboxStore(SpoolDatabases databases) : IClassFixture<SpoolD
     }
 
     [Theory]
+    [InlineData("sqlite", 1_000)]
+    [InlineData("sqlite", 3_000_000)]
+    [InlineData("postgresql", 1_000)]
+    [InlineData("postgresql", 3_000_000)]
+    public async Task Header_and_content_are_stored_as_one_body_small_or_large(string provider, int contentSize)
+    {
+        // Above 64 KiB the two pieces go in without being copied into one array first.
+        var spool = await SpoolAsync(provider);
+        var id = MessageId.New(Now);
+        var header = Body("Received: from client by tunnel.test\r\n");
+        var content = new byte[contentSize + 10];
+        Random.Shared.NextBytes(content);
+
+        Assert.True(await spool.StoreAsync(id, new MessageBody(header, content.AsMemory(5, contentSize)), [Mail(id, "a.example", "u")],
+            Now, Long, Long));
+
+        var stored = (await spool.ReadForDeliveryAsync(id, "a.example", CancellationToken.None)).Body!;
+        Assert.Equal(header.Concat(content.Skip(5).Take(contentSize)).ToArray(), stored);
+    }
+
+    [Theory]
     [InlineData("sqlite")]
     [InlineData("postgresql")]
     public async Task A_store_that_cannot_commit_in_time_is_taken_back_entirely(string provider)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Tunnel.Cluster.Ingress;
 using Tunnel.Cluster.Ingress.Protocol;
 using Xunit;
 
@@ -41,5 +42,40 @@ public sealed class PooledBufferWriterTests
 
         Assert.Equal(0, writer.WrittenCount);
         Assert.Throws<ArgumentOutOfRangeException>(() => writer.Advance(1));
+    }
+
+    [Fact]
+    public void Every_buffer_is_paid_from_the_budget_and_paid_back_on_dispose()
+    {
+        var budget = new ContentBudget(1 << 20);
+        var writer = new PooledBufferWriter(4096, budget);
+        writer.Write(new byte[10_000]);
+
+        Assert.Equal(16_384, budget.Reserved); // the pool's power of two, not the 10,000 written
+        writer.Write(new byte[10_000]);
+        Assert.Equal(32_768, budget.Reserved);
+
+        writer.Dispose();
+        Assert.Equal(0, budget.Reserved);
+    }
+
+    [Fact]
+    public void When_the_budget_cannot_pay_the_content_is_dropped_and_the_writer_says_so()
+    {
+        var budget = new ContentBudget(64 * 1024);
+        using var other = new PooledBufferWriter(4096, budget);
+        other.Write(new byte[40_000]); // another session holds 64 KiB of it
+        var writer = new PooledBufferWriter(4096, budget);
+
+        writer.Write(new byte[5_000]);
+        Assert.True(writer.OutOfBudget);
+        Assert.Equal(0, writer.WrittenCount);
+        writer.Write(new byte[100_000]); // still taken, still dropped
+        Assert.Equal(0, writer.WrittenCount);
+        Assert.Equal(64 * 1024, budget.Reserved);
+
+        writer.Dispose();
+        other.Dispose();
+        Assert.Equal(0, budget.Reserved);
     }
 }

@@ -30,7 +30,7 @@ public sealed class Bouncer(SpoolStore spool, Outbox outbox, QueueSettings setti
             envelope.Return);
         var dsn = BounceBuilder.Build(report, original, settings.MaxReturnedSize, now);
         var dsnId = id.Derived($"{domain}/{notice.Kind}");
-        var stored = await outbox.PostAsync(dsnId, new Envelope(null), [new Recipient(sender, DsnNotify.Never)], dsn, now,
+        var stored = await outbox.PostAsync(dsnId, new Envelope(null), [new Recipient(sender, DsnNotify.Never)], MessageBody.Of(dsn), now,
             new NoticeGuard(id, domain, notice.Kind));
         return stored ? dsnId : null;
     }

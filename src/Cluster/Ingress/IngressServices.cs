@@ -8,4 +8,6 @@ public sealed record IngressServices(IngressSettings Settings, RelayPolicy Relay
     TunnelDomainVerifier? Verifier = null)
 {
     public IngressLoad Load { get; } = new(Settings.MaxPendingMessages, Settings.MaxPendingMessagesPerClient);
+
+    public ContentBudget Content { get; } = new(Settings.MaxContentInFlight);
 }

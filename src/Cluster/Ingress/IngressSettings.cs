@@ -14,6 +14,8 @@ namespace Tunnel.Cluster.Ingress;
 /// <param name="DrainTimeout">On shutdown, how long sessions may take to finish their transaction (<c>tunnel.smtp.drain-timeout</c>).</param>
 /// <param name="MaxPendingMessagesPerClient">Of those, the transactions one client (IPv4 address, IPv6 /64) may hold; its next MAIL
 /// gets 451 4.3.1 (<c>tunnel.smtp.max-pending-messages-per-client</c>).</param>
+/// <param name="MaxContentInFlight">Bytes of message content the node's sessions hold in memory at once (<see cref="ContentBudget"/>,
+/// <c>tunnel.smtp.max-content-in-flight</c>).</param>
 public sealed record IngressSettings(
     string Hostname,
     IReadOnlyList<IPEndPoint> Listen,
@@ -22,7 +24,8 @@ public sealed record IngressSettings(
     X509Certificate2? Certificate = null,
     int MaxPendingMessages = 500,
     TimeSpan? DrainTimeout = null,
-    int MaxPendingMessagesPerClient = 10)
+    int MaxPendingMessagesPerClient = 10,
+    long MaxContentInFlight = 1L << 30)
 {
     public TimeSpan Drain => DrainTimeout ?? TimeSpan.FromSeconds(30);
 }

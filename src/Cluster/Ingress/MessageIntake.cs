@@ -33,9 +33,8 @@ public sealed class MessageIntake(Outbox outbox, MailLog mailLog, string hostnam
         var id = MessageId.New(now);
         var header = ReceivedHeader.Build(message.ClientName, message.Client, hostname, message.Protocol, id,
             message.Recipients.Select(r => r.Address).ToList(), now);
-        var body = new byte[header.Length + message.Content.Length];
-        header.CopyTo(body, 0);
-        message.Content.CopyTo(body.AsMemory(header.Length));
+        // Header and content go to the spool as two pieces: a large content is never copied.
+        var body = new MessageBody(header, message.Content);
         try
         {
             await outbox.PostAsync(id, message.Envelope, message.Recipients, body, now);

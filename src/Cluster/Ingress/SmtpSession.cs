@@ -51,7 +51,8 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
         _conversation = new SmtpConversation(services.Settings.Hostname, _limits, services.Relay, _client,
             tlsOffered: services.Settings.Certificate is not null,
             messageRefused: reply => services.MailLog.Refused(_client, reply.ToString()),
-            recipientRefused: (reply, from, to) => services.MailLog.RecipientRefused(_client, reply.ToString(), from, to));
+            recipientRefused: (reply, from, to) => services.MailLog.RecipientRefused(_client, reply.ToString(), from, to),
+            budget: services.Content);
 
         ReceiveAsync<GreetingDue>(_ => GreetAsync());
         ReceiveAsync<Drain>(_ =>
@@ -84,6 +85,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         CountTransaction(false);
+        _conversation.Dispose(); // a message cut off half-way gives its memory back
         _stream.Dispose();
     }
 
@@ -135,6 +137,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
             _conversation.Overloaded = _services.Load.Overloaded;
             // Before this session's own transaction is counted: only its other ones weigh.
             _conversation.ClientOverloaded = !_counted && _services.Load.ClientOverloaded(_client);
+            _conversation.ContentRoom = _services.Content.Available;
             var need = _conversation.Process(_input.Unread, out var consumed);
             _input.Consume(consumed);
             CountTransaction(_conversation.InTransaction);

@@ -23,7 +23,7 @@ public sealed class Outbox(SpoolStore spool, Func<IActorRef> queues, TimeSpan ti
     /// Stores the message and tells its queues. Throws when it was not stored (see
     /// <see cref="SpoolStore.StoreAsync"/>); returns false only for a DSN already stored before.
     /// </summary>
-    public async Task<bool> PostAsync(MessageId id, Envelope envelope, IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> body,
+    public async Task<bool> PostAsync(MessageId id, Envelope envelope, IReadOnlyList<Recipient> recipients, MessageBody body,
         DateTimeOffset now, NoticeGuard? guard = null)
     {
         var mail = recipients.GroupBy(r => r.Address.Domain)

@@ -80,7 +80,12 @@ public sealed class SpoolStore(Func<DbConnection> connect)
     /// <see cref="SpoolTimeoutException"/> when nothing was kept; any other exception means the
     /// commit failed. Returns false only for a guarded DSN that had been stored already.
     /// </summary>
-    public async Task<bool> StoreAsync(MessageId id, ReadOnlyMemory<byte> body, IReadOnlyList<NewMail> references, DateTimeOffset at,
+    public Task<bool> StoreAsync(MessageId id, ReadOnlyMemory<byte> body, IReadOnlyList<NewMail> references, DateTimeOffset at,
+        TimeSpan timeout, TimeSpan limit, NoticeGuard? guard = null) =>
+        StoreAsync(id, MessageBody.Of(body), references, at, timeout, limit, guard);
+
+    /// <inheritdoc cref="StoreAsync(MessageId, ReadOnlyMemory{byte}, IReadOnlyList{NewMail}, DateTimeOffset, TimeSpan, TimeSpan, NoticeGuard?)"/>
+    public async Task<bool> StoreAsync(MessageId id, MessageBody body, IReadOnlyList<NewMail> references, DateTimeOffset at,
         TimeSpan timeout, TimeSpan limit, NoticeGuard? guard = null)
     {
         var store = new SpoolWrite.Store(id, body,

@@ -16,7 +16,7 @@ internal abstract record SpoolWrite
     /// <see cref="Guard"/> (a DSN) it is stored only if the original's reference has not yet
     /// recorded a notice of that kind; <see cref="Done"/> then says whether it was stored.
     /// </summary>
-    public sealed record Store(MessageId Id, ReadOnlyMemory<byte> Body, IReadOnlyList<SpoolReference> References, DateTimeOffset At,
+    public sealed record Store(MessageId Id, MessageBody Body, IReadOnlyList<SpoolReference> References, DateTimeOffset At,
         NoticeGuard? Guard) : SpoolWrite
     {
         private const int Pending = 0, Committing = 1, Abandoned = 2;

@@ -17,6 +17,9 @@ namespace Tunnel.Cluster.Spool;
 internal sealed class SpoolWriter
 {
     private const int MaxBatch = 256;
+
+    /// <summary>Bodies up to this size are written as one array (copied if they come in two pieces).</summary>
+    public const int InlineBody = 64 * 1024;
     private const int MaxIdsPerStatement = 500;
     private readonly Func<DbConnection> _connect;
     private readonly Channel<SpoolWrite> _pending = Channel.CreateUnbounded<SpoolWrite>(new UnboundedChannelOptions { SingleReader = true });
@@ -96,16 +99,7 @@ internal sealed class SpoolWriter
         {
             var store = stores[i];
             if (store.Guard is { } guard && !await ClaimNoticeAsync(connection, transaction, guard)) continue;
-            await using (var insert = SpoolStore.Command(connection, transaction,
-                             "INSERT INTO tunnel_spool (message_id, body, created_at) VALUES (@id, @body, @at) ON CONFLICT DO NOTHING"))
-            {
-                SpoolStore.Add(insert, "@id", store.Id.Value);
-                // The provider wants an array; one that is exactly the body avoids a copy.
-                SpoolStore.Add(insert, "@body", MemoryMarshal.TryGetArray(store.Body, out var segment)
-                    && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : store.Body.ToArray());
-                SpoolStore.Add(insert, "@at", store.At.ToUnixTimeMilliseconds());
-                await insert.ExecuteNonQueryAsync();
-            }
+            await InsertBodyAsync(connection, transaction, store);
             foreach (var reference in store.References)
             {
                 await using var insert = SpoolStore.Command(connection, transaction, """
@@ -128,6 +122,44 @@ internal sealed class SpoolWriter
         }
         return stored;
     }
+
+    /// <summary>
+    /// Bodies up to <see cref="InlineBody"/> go in as one array (a copy, when the header is put in
+    /// front). A larger one is never held twice: SQLite reserves the space (zeroblob) and takes
+    /// header and content through incremental blob I/O; PostgreSQL concatenates the two
+    /// parameters itself. Either reads the content from the session's own buffer, which stays
+    /// the caller's until the store is committed or abandoned (an abandoned store's rows are
+    /// taken out again, whatever was read).
+    /// </summary>
+    private static async Task InsertBodyAsync(DbConnection connection, DbTransaction transaction, SpoolWrite.Store store)
+    {
+        var body = store.Body;
+        var sql = body.Length <= InlineBody ? "@body"
+            : connection is SqliteConnection ? "zeroblob(@length)"
+            : "@header || @content";
+        await using var insert = SpoolStore.Command(connection, transaction,
+            $"INSERT INTO tunnel_spool (message_id, body, created_at) VALUES (@id, {sql}, @at) ON CONFLICT DO NOTHING");
+        SpoolStore.Add(insert, "@id", store.Id.Value);
+        SpoolStore.Add(insert, "@at", store.At.ToUnixTimeMilliseconds());
+        if (body.Length <= InlineBody) SpoolStore.Add(insert, "@body", body.ToArray());
+        else if (connection is SqliteConnection) SpoolStore.Add(insert, "@length", body.Length);
+        else
+        {
+            SpoolStore.Add(insert, "@header", body.Header.ToArray());
+            SpoolStore.Add(insert, "@content", Segment(body.Content));
+        }
+        if (await insert.ExecuteNonQueryAsync() == 0 || body.Length <= InlineBody || connection is not SqliteConnection sqlite) return;
+
+        await using var select = SpoolStore.Command(connection, transaction, "SELECT rowid FROM tunnel_spool WHERE message_id = @id");
+        SpoolStore.Add(select, "@id", store.Id.Value);
+        var rowid = Convert.ToInt64(await select.ExecuteScalarAsync());
+        await using var blob = new SqliteBlob(sqlite, "tunnel_spool", "body", rowid);
+        blob.Write(body.Header.Span);
+        blob.Write(body.Content.Span);
+    }
+
+    private static ArraySegment<byte> Segment(ReadOnlyMemory<byte> memory) =>
+        MemoryMarshal.TryGetArray(memory, out var segment) ? segment : new ArraySegment<byte>(memory.ToArray());
 
     /// <summary>
     /// Records on the original's reference that its DSN of this kind is being stored; false when

@@ -59,7 +59,8 @@ public sealed class SettingsReader
             Problem("tunnel.relay.verify-mx", "is on, but tunnel.public-addresses is empty: no MX host could ever point at us");
         var ingress = new IngressSettings(hostname, listen, limits, relay, Certificate("tunnel.tls.certificate", "tunnel.tls.key"),
             Int("tunnel.smtp.max-pending-messages", min: 1), Duration("tunnel.smtp.drain-timeout"),
-            Int("tunnel.smtp.max-pending-messages-per-client", min: 1));
+            Int("tunnel.smtp.max-pending-messages-per-client", min: 1),
+            Bytes("tunnel.smtp.max-content-in-flight", min: 65536));
 
         var routing = new RoutingSettings(
             Endpoints("tunnel.dns.servers", defaultPort: 53),

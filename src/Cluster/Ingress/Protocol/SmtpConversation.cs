@@ -49,6 +49,7 @@ public sealed class SmtpConversation
 
     // DATA
     private DataReader? _data;
+    private readonly ContentBudget? _budget;
     private PooledBufferWriter? _content;
     // The content of Message while it is being stored; returned to the pool by Committed.
     private PooledBufferWriter? _committing;
@@ -59,9 +60,11 @@ public sealed class SmtpConversation
     private bool _chunkLast;
     private SmtpReply? _chunkRefusal;
 
+    /// <param name="budget">The node's memory for message content; null: unbounded (tests of the protocol alone).</param>
     public SmtpConversation(string hostname, SessionLimits limits, RelayPolicy relay, IPAddress client, bool tlsOffered,
-        Action<SmtpReply>? messageRefused = null, Action<SmtpReply, Mailbox?, Mailbox?>? recipientRefused = null)
+        Action<SmtpReply>? messageRefused = null, Action<SmtpReply, Mailbox?, Mailbox?>? recipientRefused = null, ContentBudget? budget = null)
     {
+        _budget = budget;
         _recipientRefused = recipientRefused ?? ((_, _, _) => { });
         _hostname = hostname;
         _limits = limits;
@@ -80,6 +83,9 @@ public sealed class SmtpConversation
 
     /// <summary>This client holds its share of the node's transactions: its next MAIL gets 451 4.3.1.</summary>
     public bool ClientOverloaded { set => _dialog.ClientOverloaded = value; }
+
+    /// <summary>What is left of the node's memory for message content: a MAIL declaring more (SIZE=) gets 452 4.3.1.</summary>
+    public long ContentRoom { set => _dialog.ContentRoom = value; }
     public ConversationPhase Phase => _data is not null || _inChunk ? ConversationPhase.Data : ConversationPhase.Command;
     public string? PendingDomain { get; private set; }
     /// <summary>
@@ -161,7 +167,7 @@ public sealed class SmtpConversation
                     break;
                 case CommandLineReader.Status.Line:
                     // A chunked message abandoned by RSET, HELO/EHLO or an error leaves no content behind.
-                    if (_chunkReader is not null && !_dialog.Chunking) (_chunkReader, _content) = (null, null);
+                    if (_chunkReader is not null && !_dialog.Chunking) DropContent();
                     var command = SmtpCommandParser.Parse(Encoding.UTF8.GetString(line));
                     if (Apply(_dialog.Handle(command), command) is { } need) return need;
                     break;
@@ -175,11 +181,26 @@ public sealed class SmtpConversation
         return ConversationNeed.Close;
     }
 
+    /// <summary>A message abandoned half-way (RSET, a new EHLO, a refused chunk): its content and budget go back.</summary>
+    private void DropContent()
+    {
+        _content?.Dispose();
+        (_chunkReader, _content) = (null, null);
+    }
+
+    /// <summary>The session is over: whatever content it still held goes back (pool and budget).</summary>
+    public void Dispose()
+    {
+        _content?.Dispose();
+        _committing?.Dispose();
+        (_content, _committing, _data, _chunkReader) = (null, null, null, null);
+    }
+
     /// <summary>The outcome of storing <see cref="Message"/>: 250 with the queue id, or 451.</summary>
     public void Committed(SmtpReply reply)
     {
         Message = null;
-        // The content was copied into the stored message: its buffer goes back to the pool.
+        // The content is stored (or refused): its buffer goes back to the pool, its memory to the budget.
         _committing?.Dispose();
         _committing = null;
         if (!reply.IsPositive) _messageRefused(reply);
@@ -212,7 +233,7 @@ public sealed class SmtpConversation
         {
             case SessionEffect.BeginData:
                 Reply(step.Reply!);
-                _content = new PooledBufferWriter(4096);
+                _content = new PooledBufferWriter(4096, _budget);
                 _data = new DataReader(_content, _limits.MaxMessageSize);
                 return null;
             case SessionEffect.ReceiveChunk or SessionEffect.SkipChunk:
@@ -223,7 +244,7 @@ public sealed class SmtpConversation
                 _chunkRefusal = step.Reply;
                 if (step.Effect == SessionEffect.ReceiveChunk && _chunkReader is null)
                 {
-                    _content = new PooledBufferWriter(4096);
+                    _content = new PooledBufferWriter(4096, _budget);
                     _chunkReader = new ChunkReader(_content, _limits.MaxMessageSize);
                 }
                 return null;
@@ -273,8 +294,7 @@ public sealed class SmtpConversation
         // and the client's further BDATs get 503 (their octets still skipped).
         if (reader.TooBig || reader.Nul || reader.BareNewline || reader.LineTooLong)
         {
-            _chunkReader = null;
-            _content = null;
+            DropContent();
             Refuse(MessageChecks.Refusal(reader, default, _limits.MaxMessageSize, int.MaxValue)!);
             return null;
         }
@@ -284,7 +304,10 @@ public sealed class SmtpConversation
 
     private ConversationNeed? Finish(IMessageContent reader, PooledBufferWriter content)
     {
-        if (MessageChecks.Refusal(reader, content.WrittenSpan, _limits.MaxMessageSize, _limits.MaxReceivedHeaders) is { } refusal)
+        // Too big or malformed comes first: that answer is permanent, the budget's is not.
+        var refusal = MessageChecks.Refusal(reader, content.WrittenSpan, _limits.MaxMessageSize, _limits.MaxReceivedHeaders)
+                      ?? (content.OutOfBudget ? SmtpReplies.InsufficientStorage : null);
+        if (refusal is not null)
         {
             content.Dispose();
             Refuse(refusal);

@@ -51,6 +51,9 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
 
     /// <summary>Set by the host when this client holds as many transactions as one client may: MAIL is put off too.</summary>
     public bool ClientOverloaded { get; set; }
+
+    /// <summary>Set by the host: the node's memory left for message content. A MAIL declaring more gets 452 4.3.1.</summary>
+    public long ContentRoom { get; set; } = long.MaxValue;
     /// <summary>The transaction's envelope, set by MAIL; null outside a transaction.</summary>
     public Envelope? Envelope { get; private set; }
     public IReadOnlyList<Recipient> Recipients => _recipients;
@@ -148,6 +151,8 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
         if (mail.Sender is { } sender && !mail.SmtpUtf8 && !IsAscii(sender.LocalPart)) return new(SmtpReplies.NonAsciiAddress);
         // RFC 1870 §6: refuse at MAIL when the declared size is over our limit.
         if (mail.DeclaredSize > options.MaxMessageSize) return new(SmtpReplies.MessageTooBig(options.MaxMessageSize));
+        // RFC 1870 §6 too: the size is ours to take, but not now (452: insufficient system storage).
+        if (mail.DeclaredSize > ContentRoom) return new(SmtpReplies.InsufficientStorage);
         InTransaction = true;
         Envelope = new Envelope(mail.Sender, mail.Body, mail.SmtpUtf8, mail.EnvelopeId, mail.Return);
         return new(SmtpReplies.SenderOk);

@@ -31,6 +31,7 @@ public static class SmtpReplies
     public static SmtpReply ShuttingDown(string hostname) => new(421, "4.3.2", $"{hostname} Service shutting down, try again later");
     public static SmtpReply Busy(string hostname) => new(421, "4.3.2", $"{hostname} Error: too busy, try again later");
     public static readonly SmtpReply Overloaded = new(451, "4.3.1", "Error: insufficient system resources, try again later");
+    public static readonly SmtpReply InsufficientStorage = new(452, "4.3.1", "Error: insufficient system storage, try again later");
     public static readonly SmtpReply ClientOverloaded = new(451, "4.3.1", "Error: too many messages in progress from your address, try again later");
     public static SmtpReply Timeout(string hostname) => new(421, "4.4.2", $"{hostname} Error: timeout exceeded");
     public static SmtpReply TooManyErrors(string hostname) => new(421, "4.7.0", $"{hostname} Error: too many errors");
