@@ -112,6 +112,9 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private void Step(QueueInput input)
     {
         var sender = Sender;
+        // The attempt's actor has stopped itself after its report.
+        if (input is QueueInput.AttemptFinished finished && _attempts.TryGetValue(finished.Id, out var attempt) && attempt.Token == finished.Token)
+            _attempts.Remove(finished.Id);
         var step = _machine.Handle(input, Now);
         if (input is QueueInput.Arrived) _passivating = false;
         if (step.Events.Count == 0)
