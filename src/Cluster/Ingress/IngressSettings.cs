@@ -73,6 +73,9 @@ public sealed record RelaySettings(
     IReadOnlyList<IPAddress>? PublicAddresses = null,
     IReadOnlyList<IPNetwork>? Clients = null)
 {
+    /// <summary>Recipient verification against backscatter (<c>tunnel.relay.verify-recipients</c>).</summary>
+    public RecipientVerification Verification { get; init; } = RecipientVerification.Off;
+
     public IReadOnlyList<IPAddress> PublicAddresses { get; init; } = PublicAddresses ?? [];
     public IReadOnlyList<IPNetwork> Clients { get; init; } = Clients ?? [];
 }

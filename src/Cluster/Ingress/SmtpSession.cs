@@ -52,7 +52,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
             tlsOffered: services.Settings.Certificate is not null,
             messageRefused: reply => services.MailLog.Refused(_client, reply.ToString()),
             recipientRefused: (reply, from, to) => services.MailLog.RecipientRefused(_client, reply.ToString(), from, to),
-            budget: services.Content);
+            budget: services.Content, verification: services.Settings.Relay.Verification);
 
         ReceiveAsync<GreetingDue>(_ => GreetAsync());
         ReceiveAsync<Drain>(_ =>
@@ -161,7 +161,11 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
                     break;
                 case ConversationNeed.VerifyDomain:
                     var verifier = _services.Verifier ?? throw new InvalidOperationException("verify-mx is off but a domain needs verifying");
-                    _conversation.DomainVerified(await verifier.VerifyAsync(_conversation.PendingDomain!));
+                    if (_conversation.DomainVerified(await verifier.VerifyAsync(_conversation.PendingDomain!)) is ConversationNeed.VerifyRecipient)
+                        await VerifyRecipientAsync();
+                    break;
+                case ConversationNeed.VerifyRecipient:
+                    await VerifyRecipientAsync();
                     break;
                 case ConversationNeed.StartTls:
                     await StartTlsAsync();
@@ -171,6 +175,12 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
                     return;
             }
         }
+    }
+
+    private async Task VerifyRecipientAsync()
+    {
+        var verifier = _services.RecipientVerifier ?? throw new InvalidOperationException("verify-recipients is off but a recipient needs verifying");
+        _conversation.RecipientVerified(await verifier.VerifyAsync(_conversation.PendingRecipient!));
     }
 
     private async Task StartTlsAsync()

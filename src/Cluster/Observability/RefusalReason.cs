@@ -20,6 +20,9 @@ public static class RefusalReason
         ["4.3.0"] = "not-stored",
         ["4.7.0"] = "too-many-connections",
         ["5.5.0"] = "early-talker",
+        ["5.1.1"] = "unknown-recipient",
+        ["4.1.1"] = "unverified-recipient",
+        ["4.3.1"] = "insufficient-resources",
     };
 
     /// <param name="reply">Our reply as sent, e.g. "550 5.7.1 Relaying denied".</param>

@@ -54,7 +54,18 @@ public sealed class SettingsReader
             Domains("tunnel.relay.domains"),
             Boolean("tunnel.relay.verify-mx"),
             publicAddresses,
-            Networks("tunnel.relay.clients"));
+            Networks("tunnel.relay.clients"))
+        {
+            Verification = new RecipientVerification(
+                Boolean("tunnel.relay.verify-recipients"),
+                Duration("tunnel.relay.recipient-verification.valid-for"),
+                Duration("tunnel.relay.recipient-verification.invalid-for"),
+                WhenUnknown("tunnel.relay.recipient-verification.when-unknown"),
+                Duration("tunnel.relay.recipient-verification.timeout"),
+                Int("tunnel.relay.recipient-verification.max-entries", min: 1)),
+        };
+        if (relay.Verification.Enabled) // until the probe of the real MX is wired (issue 13, item 8)
+            Problem("tunnel.relay.verify-recipients", "is not available in this build yet: leave it off");
         if (relay.VerifyMx && publicAddresses.Count == 0)
             Problem("tunnel.relay.verify-mx", "is on, but tunnel.public-addresses is empty: no MX host could ever point at us");
         var ingress = new IngressSettings(hostname, listen, limits, relay, Certificate("tunnel.tls.certificate", "tunnel.tls.key"),
@@ -187,6 +198,15 @@ public sealed class SettingsReader
     }
 
     private int Port(string key) => Int(key, min: 1, max: 65535);
+
+    /// <summary>accept (true) or defer (false).</summary>
+    private bool WhenUnknown(string key)
+    {
+        var value = String(key);
+        if (value is "accept" or "defer") return value == "accept";
+        Problem(key, $"'{value}' is not one of: accept, defer");
+        return true;
+    }
 
     private long Bytes(string key, long min)
     {

@@ -14,6 +14,8 @@ public enum ConversationNeed
     Commit,
     /// <summary>Ask DNS about <see cref="SmtpConversation.PendingDomain"/>, then call <see cref="SmtpConversation.DomainVerified"/>.</summary>
     VerifyDomain,
+    /// <summary>Ask the real MX about <see cref="SmtpConversation.PendingRecipient"/>, then call <see cref="SmtpConversation.RecipientVerified"/>.</summary>
+    VerifyRecipient,
     /// <summary>Send the replies, throw away every byte received after the STARTTLS line, do the handshake, then call <see cref="SmtpConversation.TlsStarted"/>.</summary>
     StartTls,
     /// <summary>Send the replies and close the connection.</summary>
@@ -61,14 +63,17 @@ public sealed class SmtpConversation
     private SmtpReply? _chunkRefusal;
 
     /// <param name="budget">The node's memory for message content; null: unbounded (tests of the protocol alone).</param>
+    /// <param name="verification">Whether recipients of tunneled domains are verified with their real MX; null: not.</param>
     public SmtpConversation(string hostname, SessionLimits limits, RelayPolicy relay, IPAddress client, bool tlsOffered,
-        Action<SmtpReply>? messageRefused = null, Action<SmtpReply, Mailbox?, Mailbox?>? recipientRefused = null, ContentBudget? budget = null)
+        Action<SmtpReply>? messageRefused = null, Action<SmtpReply, Mailbox?, Mailbox?>? recipientRefused = null, ContentBudget? budget = null,
+        RecipientVerification? verification = null)
     {
         _budget = budget;
         _recipientRefused = recipientRefused ?? ((_, _, _) => { });
         _hostname = hostname;
         _limits = limits;
-        _dialog = new SmtpDialog(new DialogOptions(hostname, limits.MaxMessageSize, limits.MaxRecipients, tlsOffered), relay, client);
+        _dialog = new SmtpDialog(new DialogOptions(hostname, limits.MaxMessageSize, limits.MaxRecipients, tlsOffered,
+            VerifyRecipients: verification?.Enabled ?? false, AcceptUnverified: verification?.AcceptWhenUnknown ?? true), relay, client);
         _messageRefused = messageRefused ?? (_ => { });
         _lines = NewLineReader();
     }
@@ -88,6 +93,7 @@ public sealed class SmtpConversation
     public long ContentRoom { set => _dialog.ContentRoom = value; }
     public ConversationPhase Phase => _data is not null || _inChunk ? ConversationPhase.Data : ConversationPhase.Command;
     public string? PendingDomain { get; private set; }
+    public Mailbox? PendingRecipient => _dialog.PendingRecipient;
     /// <summary>
     /// Set while <see cref="ConversationNeed.Commit"/> is pending. Its content lives in a pooled
     /// buffer that <see cref="Committed"/> gives back: copy what you keep before calling it.
@@ -208,11 +214,22 @@ public sealed class SmtpConversation
         Reply(reply);
     }
 
-    public void DomainVerified(TunnelDomainVerdict verdict)
+    /// <returns><see cref="ConversationNeed.VerifyRecipient"/> when the tunneled domain's recipient must be verified next.</returns>
+    public ConversationNeed? DomainVerified(TunnelDomainVerdict verdict)
     {
         PendingDomain = null;
         var step = _dialog.DomainVerified(verdict);
+        if (step.Effect == SessionEffect.VerifyRecipient) return ConversationNeed.VerifyRecipient;
         if (!step.Reply!.IsPositive) _recipientRefused(step.Reply, _dialog.Envelope?.Sender, null);
+        Reply(step.Reply!);
+        return null;
+    }
+
+    public void RecipientVerified(RecipientVerdict verdict)
+    {
+        var recipient = _dialog.PendingRecipient;
+        var step = _dialog.RecipientVerified(verdict);
+        if (!step.Reply!.IsPositive) _recipientRefused(step.Reply, _dialog.Envelope?.Sender, recipient);
         Reply(step.Reply!);
     }
 
@@ -251,6 +268,8 @@ public sealed class SmtpConversation
             case SessionEffect.VerifyDomain:
                 PendingDomain = step.Domain;
                 return ConversationNeed.VerifyDomain;
+            case SessionEffect.VerifyRecipient:
+                return ConversationNeed.VerifyRecipient;
             case SessionEffect.StartTls:
                 Reply(step.Reply!);
                 return ConversationNeed.StartTls;

@@ -15,17 +15,23 @@ public enum SessionEffect
     SkipChunk,
     /// <summary>No reply yet: ask DNS about <see cref="DialogStep.Domain"/> and give the verdict to <see cref="SmtpDialog.DomainVerified"/>.</summary>
     VerifyDomain,
+    /// <summary>No reply yet: ask the real MX about <see cref="SmtpDialog.PendingRecipient"/> and give the verdict to <see cref="SmtpDialog.RecipientVerified"/>.</summary>
+    VerifyRecipient,
     /// <summary>Send the reply (220), drop any input already received, and start TLS (RFC 3207 §4.2).</summary>
     StartTls,
     /// <summary>Send the reply, then close the connection.</summary>
     Close,
 }
 
-/// <param name="Reply">The reply to send; null only for <see cref="SessionEffect.VerifyDomain"/> and <see cref="SessionEffect.ReceiveChunk"/>, whose reply comes later.</param>
+/// <param name="Reply">The reply to send; null only for <see cref="SessionEffect.VerifyDomain"/>, <see cref="SessionEffect.VerifyRecipient"/>
+/// and <see cref="SessionEffect.ReceiveChunk"/>, whose reply comes later.</param>
 public readonly record struct DialogStep(SmtpReply? Reply, SessionEffect Effect = SessionEffect.None, string? Domain = null);
 
 /// <summary>Limits and identity the dialog needs; all of them come from configuration.</summary>
-public sealed record DialogOptions(string Hostname, long MaxMessageSize, int MaxRecipients, bool TlsOffered = false);
+/// <param name="VerifyRecipients">Recipients of tunneled domains are verified with their real MX before they are accepted.</param>
+/// <param name="AcceptUnverified">When that MX gives no answer: accept (true) or 450 4.1.1.</param>
+public sealed record DialogOptions(string Hostname, long MaxMessageSize, int MaxRecipients, bool TlsOffered = false,
+    bool VerifyRecipients = false, bool AcceptUnverified = true);
 
 /// <summary>
 /// The RFC 5321 command sequence of one SMTP session as a pure state machine: greeting done →
@@ -38,6 +44,9 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
 {
     private readonly List<Recipient> _recipients = [];
     private RcptCommand? _pendingRecipient;
+
+    /// <summary>The recipient whose RCPT waits for a verdict (DNS or the real MX).</summary>
+    public Mailbox? PendingRecipient => _pendingRecipient?.Recipient;
     private bool _chunking;
 
     public string? ClientName { get; private set; }
@@ -101,7 +110,7 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
         _pendingRecipient = null;
         return verdict switch
         {
-            TunnelDomainVerdict.Tunneled => Accept(rcpt),
+            TunnelDomainVerdict.Tunneled => AcceptOrVerify(rcpt),
             TunnelDomainVerdict.NotTunneled => new(SmtpReplies.RelayDenied),
             _ => new(SmtpReplies.DomainNotVerified(rcpt.Recipient.Domain)),
         };
@@ -168,13 +177,40 @@ public sealed class SmtpDialog(DialogOptions options, RelayPolicy relay, IPAddre
         switch (relay.Decide(rcpt.Recipient, client))
         {
             case RelayDecision.Accept:
-                return Accept(rcpt);
+                return AcceptOrVerify(rcpt);
             case RelayDecision.VerifyDomain:
                 _pendingRecipient = rcpt;
                 return new(null, SessionEffect.VerifyDomain, rcpt.Recipient.Domain);
             default:
                 return new(SmtpReplies.RelayDenied);
         }
+    }
+
+    /// <summary>
+    /// A tunneled domain's recipient is accepted only once its real MX has said it takes it
+    /// (when verification is on): otherwise a refusal there would bounce to a sender who may be
+    /// forged (backscatter). An authorised client's recipients are its own business.
+    /// </summary>
+    private DialogStep AcceptOrVerify(RcptCommand rcpt)
+    {
+        if (!options.VerifyRecipients || relay.IsAuthorisedClient(client)) return Accept(rcpt);
+        _pendingRecipient = rcpt;
+        return new(null, SessionEffect.VerifyRecipient);
+    }
+
+    /// <summary>The real MX's verdict for the RCPT that asked for <see cref="SessionEffect.VerifyRecipient"/>.</summary>
+    public DialogStep RecipientVerified(RecipientVerdict verdict)
+    {
+        var rcpt = _pendingRecipient ?? throw new InvalidOperationException("no RCPT is waiting for a recipient verdict");
+        _pendingRecipient = null;
+        return verdict switch
+        {
+            RecipientVerdict.Valid => Accept(rcpt),
+            RecipientVerdict.Invalid invalid => new(SmtpReplies.UndeliverableRecipient(rcpt.Recipient, invalid.Reply)),
+            RecipientVerdict.Unknown when options.AcceptUnverified => Accept(rcpt),
+            RecipientVerdict.Unknown unknown => new(SmtpReplies.UnverifiedRecipient(rcpt.Recipient, unknown.Reason)),
+            _ => throw new ArgumentOutOfRangeException(nameof(verdict)),
+        };
     }
 
     private DialogStep Accept(RcptCommand rcpt)

@@ -1,3 +1,5 @@
+using Tunnel.Messages.Mail;
+
 namespace Tunnel.Cluster.Ingress.Protocol;
 
 /// <summary>
@@ -31,6 +33,19 @@ public static class SmtpReplies
     public static SmtpReply ShuttingDown(string hostname) => new(421, "4.3.2", $"{hostname} Service shutting down, try again later");
     public static SmtpReply Busy(string hostname) => new(421, "4.3.2", $"{hostname} Error: too busy, try again later");
     public static readonly SmtpReply Overloaded = new(451, "4.3.1", "Error: insufficient system resources, try again later");
+    /// <summary>Postfix's reject_unverified_recipient: what the real MX said, on one line and not too long.</summary>
+    public static SmtpReply UndeliverableRecipient(Mailbox recipient, string remote) =>
+        new(550, "5.1.1", $"<{recipient}>: Recipient address rejected: undeliverable address: {OneLine(remote)}");
+
+    public static SmtpReply UnverifiedRecipient(Mailbox recipient, string reason) =>
+        new(450, "4.1.1", $"<{recipient}>: Recipient address rejected: unverified address: {OneLine(reason)}");
+
+    private static string OneLine(string text)
+    {
+        var line = string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return line.Length <= 200 ? line : line[..200] + "…";
+    }
+
     public static readonly SmtpReply InsufficientStorage = new(452, "4.3.1", "Error: insufficient system storage, try again later");
     public static readonly SmtpReply ClientOverloaded = new(451, "4.3.1", "Error: too many messages in progress from your address, try again later");
     public static SmtpReply Timeout(string hostname) => new(421, "4.4.2", $"{hostname} Error: timeout exceeded");
