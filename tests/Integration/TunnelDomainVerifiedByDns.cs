@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using ARSoft.Tools.Net.Dns;
 using Tunnel.Tests.Testing;
 using Xunit;
 
@@ -8,7 +9,8 @@ namespace Tunnel.Tests.Integration;
 /// tunnel.relay.verify-mx: a domain configured nowhere at the tunnel is accepted because its MX
 /// host publishes our public address (127.0.0.9, the draft's A record) beside its own IPv6
 /// address, and the mail reaches that IPv6 address. A domain that only points at us, or not at
-/// us, is refused; a DNS failure is "try again" (451 4.4.3), not 550; answers are cached.
+/// us, is refused; a DNS failure is "try again" (451 4.4.3), not 550, also when only the MX
+/// host's AAAA fails (issue 13, item 1); answers are cached.
 /// </summary>
 public sealed class TunnelDomainVerifiedByDns(TunnelDomainVerifiedByDns.Fixture fixture) : IClassFixture<TunnelDomainVerifiedByDns.Fixture>
 {
@@ -54,6 +56,29 @@ public sealed class TunnelDomainVerifiedByDns(TunnelDomainVerifiedByDns.Fixture 
         Assert.Equal("550 5.7.1 Relaying denied", await client.ReadReplyAsync());
         Assert.Equal("250 2.1.5 Recipient ok", await client.ReadReplyAsync());
         Assert.StartsWith("250 2.0.0", await client.ReadReplyAsync());
+    }
+
+    /// <summary>
+    /// The draft's MX host whose A (our address) answers while its AAAA times out or SERVFAILs:
+    /// the domain may well be tunneled, DNS cannot say now. On main: "550 5.7.1 Relaying denied".
+    /// The timed-out case waits ~6 s (dns.timeout = 2s, 3 tries; the RCPT is answered after it).
+    /// </summary>
+    [Theory]
+    [InlineData(DnsFault.NoAnswer)]
+    [InlineData(DnsFault.ServFail)]
+    public async Task A_failing_AAAA_lookup_of_the_MX_host_is_try_again_not_refused(DnsFault fault)
+    {
+        var domain = $"half-{fault}.example".ToLowerInvariant();
+        fixture.Node.Dns.Zone.Mx(domain, 10, $"mx1.{domain}").A($"mx1.{domain}", "127.0.0.9").Aaaa($"mx1.{domain}", "::1")
+            .Fault($"mx1.{domain}", RecordType.Aaaa, fault);
+        await using var client = await fixture.Node.OpenAsync(AddressFamily.InterNetwork);
+        await client.CommandAsync("EHLO client.example");
+        await client.CommandAsync("MAIL FROM:<a@ip4only.example>");
+
+        Assert.StartsWith("451 4.4.3 ", await client.CommandAsync($"RCPT TO:<u@{domain}>"));
+
+        fixture.Node.Dns.Zone.Heal($"mx1.{domain}", RecordType.Aaaa);
+        Assert.Equal("250 2.1.5 Recipient ok", await client.CommandAsync($"RCPT TO:<u@{domain}>"));
     }
 
     [Fact]

@@ -9,6 +9,8 @@ namespace Tunnel.Tests.Testing;
 
 /// <summary>
 /// An in-process authoritative DNS server (UDP and TCP on one port) answering from a <see cref="TestZone"/>.
+/// A question the zone faults with <see cref="DnsFault.NoAnswer"/> is never answered: it is held
+/// until the server stops, so the resolver times out exactly as it would behind a lost packet.
 /// </summary>
 public sealed class TestDnsServer : IAsyncDisposable, IDisposable
 {
@@ -19,6 +21,7 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
     private static readonly DomainName ProbeName = DomainName.Parse("probe.test-dns-server.invalid");
 
     private readonly DnsServer _server;
+    private readonly CancellationTokenSource _stopping = new();
     private int _queryCount;
     private int _disposed;
 
@@ -87,8 +90,10 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            _server.Stop();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _server.Stop();
+        _stopping.Cancel(); // releases the unanswered questions; their transport is closed, so nothing is sent
     }
 
     public ValueTask DisposeAsync()
@@ -120,12 +125,28 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
         else
         {
             var question = query.Questions[0];
-            var (code, answers) = Zone.Lookup(question.Name, question.RecordType);
-            response.ReturnCode = code;
-            response.AnswerRecords.AddRange(answers);
+            if (Zone.Lookup(question.Name, question.RecordType) is not { } answer)
+            {
+                await UntilStoppedAsync();
+                return;
+            }
+            response.ReturnCode = answer.Code;
+            response.AnswerRecords.AddRange(answer.Answers);
         }
 
         e.Response = response;
+    }
+
+    private async Task UntilStoppedAsync()
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped: the transport is closed, ARSoft's fallback reply goes nowhere
+        }
     }
 
     // Proves both transports answer before a test points anything at us. Each client uses a single

@@ -17,6 +17,7 @@ public sealed class TestZone
     private readonly object _gate = new();
     private readonly Dictionary<string, List<DnsRecordBase>> _records = new(StringComparer.Ordinal);
     private readonly HashSet<string> _servFail = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Name, RecordType Type), DnsFault> _faults = new();
 
     /// <summary>Adds an MX record; a domain may have several. Replaces a null MX if there was one.</summary>
     public TestZone Mx(string domain, int preference, string host, int ttl = 60)
@@ -70,7 +71,27 @@ public sealed class TestZone
         return this;
     }
 
-    /// <summary>Forgets the name's records and its SERVFAIL mark; the name then answers NXDOMAIN.</summary>
+    /// <summary>
+    /// Questions for this name and this record type only (e.g. the AAAA of an MX host whose A still
+    /// answers) get <paramref name="fault"/> instead of an answer until <see cref="Heal"/>. The
+    /// name's records stay; only the question asked is matched, not the names a CNAME leads to.
+    /// </summary>
+    public TestZone Fault(string name, RecordType type, DnsFault fault)
+    {
+        lock (_gate)
+            _faults[(Key(name), type)] = fault;
+        return this;
+    }
+
+    /// <summary>Ends a <see cref="Fault"/>: the question is answered from the records again.</summary>
+    public TestZone Heal(string name, RecordType type)
+    {
+        lock (_gate)
+            _faults.Remove((Key(name), type));
+        return this;
+    }
+
+    /// <summary>Forgets the name's records, its SERVFAIL mark and its faults; the name then answers NXDOMAIN.</summary>
     public TestZone Remove(string name)
     {
         var key = Key(name);
@@ -78,20 +99,25 @@ public sealed class TestZone
         {
             _records.Remove(key);
             _servFail.Remove(key);
+            foreach (var fault in _faults.Keys.Where(k => k.Name == key).ToList())
+                _faults.Remove(fault);
         }
         return this;
     }
 
     /// <summary>
-    /// What an authoritative server would answer for one question. A CNAME whose target is not in the zone
-    /// is answered NOERROR with just the CNAME, as a server that is not authoritative for the target would.
+    /// What an authoritative server would answer for one question, or null when it must not answer
+    /// at all (<see cref="DnsFault.NoAnswer"/>). A CNAME whose target is not in the zone is answered
+    /// NOERROR with just the CNAME, as a server that is not authoritative for the target would.
     /// </summary>
-    internal (ReturnCode Code, List<DnsRecordBase> Answers) Lookup(DomainName name, RecordType type)
+    internal (ReturnCode Code, List<DnsRecordBase> Answers)? Lookup(DomainName name, RecordType type)
     {
         var answers = new List<DnsRecordBase>();
         lock (_gate)
         {
             var key = Key(name.ToString());
+            if (_faults.TryGetValue((key, type), out var fault))
+                return fault == DnsFault.NoAnswer ? null : (ReturnCode.ServerFailure, answers);
             if (_servFail.Contains(key))
                 return (ReturnCode.ServerFailure, answers);
             if (!Exists(key))
@@ -161,4 +187,13 @@ public sealed class TestZone
     private static DomainName Name(string name) => DomainName.Parse(Key(name));
 
     private static string Key(string name) => name.Trim().TrimEnd('.').ToLowerInvariant();
+}
+
+/// <summary>How a <see cref="TestDnsServer"/> fails one question (<see cref="TestZone.Fault"/>).</summary>
+public enum DnsFault
+{
+    /// <summary>SERVFAIL (RCODE 2): the server is there but cannot answer for now.</summary>
+    ServFail,
+    /// <summary>No reply at all: the resolver's question times out, as behind a lost packet or a dead server.</summary>
+    NoAnswer,
 }

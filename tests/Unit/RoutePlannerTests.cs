@@ -11,6 +11,9 @@ namespace Tunnel.Tests.Unit;
 /// listens on 127.0.0.1:25 and [::1]:25. The first table keeps one policy (IPv6 first, DNS order);
 /// the later ones name theirs: family order and family policy, reachable families and NAT64,
 /// prohibited ranges, the address limit; addresses are then written "host address Verdict → where".
+/// "A!" or "AAAA!" in a route is a lookup of that host that timed out (issue 13: the host is
+/// unresolved). Those rows fail on main, where a host kept just the addresses that answered: the
+/// draft's mx1 with only our A planned as a loop (5.4.6, permanent) instead of 4.4.3.
 /// </summary>
 public sealed class RoutePlannerTests
 {
@@ -66,6 +69,31 @@ public sealed class RoutePlannerTests
             (["10 empty.example.com", "10 mx.example.com 198.51.100.1"], "mx.example.com[198.51.100.1]"),
         ["a loopback address that is not our endpoint is kept"] =
             (["10 mx.example.com 127.0.0.2"], "mx.example.com[127.0.0.2]"),
+        // Issue 13: a lookup that failed for now decides nothing; what cannot change is still used.
+        ["the draft's mx1 with our A and its AAAA timed out waits, it does not loop"] =
+            (["10 mx1.example.com 192.0.2.10 AAAA!"], "4.4.3 temporary: address lookup for example.com failed: AAAA mx1.example.com: timed out"),
+        ["an unresolved host's foreign address is not used either"] =
+            (["10 mx1.example.com 2001:db8::25 A!"], "4.4.3 temporary: address lookup for example.com failed: A mx1.example.com: timed out"),
+        ["every failed lookup is named"] =
+            (["10 mx1.example.com AAAA! A!", "10 mx2.example.com 192.0.2.10 AAAA!"],
+             "4.4.3 temporary: address lookup for example.com failed: AAAA mx1.example.com: timed out; A mx1.example.com: timed out; AAAA mx2.example.com: timed out"),
+        ["a better resolved MX carries the mail while a worse one is unresolved"] =
+            (["10 mx1.example.com 198.51.100.1", "20 mx2.example.com 192.0.2.10 AAAA!"], "mx1.example.com[198.51.100.1]"),
+        ["an unresolved MX of equal preference holds its peers back: it may be us"] =
+            (["10 mx1.example.com 198.51.100.1", "10 mx2.example.com 192.0.2.10 AAAA!"],
+             "4.4.3 temporary: address lookup for example.com failed: AAAA mx2.example.com: timed out"),
+        ["an unresolved better MX holds the worse ones back"] =
+            (["10 mx1.example.com AAAA! A!", "20 mx2.example.com 198.51.100.2"],
+             "4.4.3 temporary: address lookup for example.com failed: AAAA mx1.example.com: timed out; A mx1.example.com: timed out"),
+        ["an unresolved better MX is no loop even when the worse one is all ours"] =
+            (["10 mx1.example.com 2001:db8::25 A!", "20 mx2.example.com 192.0.2.10"],
+             "4.4.3 temporary: address lookup for example.com failed: A mx1.example.com: timed out"),
+        ["a resolved better MX that is all ours loops whatever a worse one answers"] =
+            (["10 mx1.example.com 192.0.2.10", "20 mx2.example.com 198.51.100.2 AAAA!"], "5.4.6 permanent: mail for example.com loops back to myself"),
+        ["a resolved MX that is all ours loops with its unresolved peer"] =
+            (["10 mx1.example.com 192.0.2.10 2001:db8:7::10", "10 mx2.example.com 198.51.100.2 AAAA!"], "5.4.6 permanent: mail for example.com loops back to myself"),
+        ["an unresolved MX without any answer is not mistaken for one without addresses"] =
+            (["10 mx1.example.com AAAA! A!"], "4.4.3 temporary: address lookup for example.com failed: AAAA mx1.example.com: timed out; A mx1.example.com: timed out"),
     };
 
     public static TheoryData<string> ScenarioNames => new(Scenarios.Keys);
@@ -269,6 +297,14 @@ public sealed class RoutePlannerTests
         ["prohibited beside unreachable waits"] =
             (["10 mx.example.com 127.0.0.2 2001:db8::1"], Prohibiting with { Reachable = AddressFamilies.IPv4 },
              Unreachable + "it has IPv4, IPv6 addresses; this node reaches IPv4"),
+        // Issue 13: 5.4.4 and "unreachable" are decided on final answers only.
+        ["prohibited beside an unresolved host waits"] =
+            (["10 mx.example.com 127.0.0.2 AAAA!"], Prohibiting, "4.4.3 temporary: address lookup for example.com failed: AAAA mx.example.com: timed out"),
+        ["a prohibited better MX and an unresolved worse one wait"] =
+            (["10 mx1.example.com 127.0.0.2", "20 mx2.example.com A!"], Prohibiting, "4.4.3 temporary: address lookup for example.com failed: A mx2.example.com: timed out"),
+        ["an unreachable better MX and an unresolved worse one wait for DNS"] =
+            (["10 mx1.example.com 2001:db8::1", "20 mx2.example.com 2001:db8::2 A!"], Reaching(AddressFamilies.IPv4),
+             "4.4.3 temporary: address lookup for example.com failed: A mx2.example.com: timed out"),
         ["nothing is prohibited unless configured"] =
             (["10 mx.example.com 169.254.1.1"], Defaults, "mx.example.com[169.254.1.1]"),
         // tunnel.outbound.address-limit.
@@ -374,6 +410,17 @@ public sealed class RoutePlannerTests
             ["10 a.example.com 198.51.100.1", "20 b.example.com 198.51.100.2 2001:db8::2"],
             Limit(2),
             ["a.example.com 198.51.100.1 Use → 198.51.100.1:25", "b.example.com 2001:db8::2 Use → [2001:db8::2]:25", "b.example.com 198.51.100.2 OverLimit → 198.51.100.2:25"]
+        ),
+        ["an unresolved host and everything from its preference on are undecided"] =
+        (
+            ["10 a.example.com 198.51.100.1", "20 b.example.com 192.0.2.10 AAAA!", "20 c.example.com 198.51.100.3", "30 d.example.com 2001:db8::4"],
+            Defaults,
+            [
+                "a.example.com 198.51.100.1 Use → 198.51.100.1:25",
+                "b.example.com 192.0.2.10 Undecided",
+                "c.example.com 198.51.100.3 Undecided",
+                "d.example.com 2001:db8::4 Undecided",
+            ]
         ),
         ["an address given twice is judged twice"] =
         (
@@ -493,9 +540,11 @@ public sealed class RoutePlannerTests
     private static RoutingPolicy Policy(OwnAddresses own, int port) =>
         new(own, port, DefaultFamilyPolicy: AddressFamilyPolicy.Ipv6ThenIpv4);
 
-    /// <summary>"10 mx.example.com 192.0.2.1 2001:db8::1" per MX host.</summary>
+    /// <summary>"10 mx.example.com 192.0.2.1 2001:db8::1" per MX host; "A!" or "AAAA!" is a lookup that timed out.</summary>
     private static Route Route(string domain, string[] hosts) =>
-        new(domain, hosts.Select(h => h.Split(' ')).Select(f => new MxHost(f[1], int.Parse(f[0]), f[2..].Select(IPAddress.Parse).ToList())).ToList(), ImplicitMx: false);
+        new(domain, hosts.Select(h => h.Split(' ')).Select(f => new MxHost(f[1], int.Parse(f[0]),
+            f[2..].Where(t => !t.EndsWith('!')).Select(IPAddress.Parse).ToList(),
+            f[2..].Where(t => t.EndsWith('!')).Select(t => new FailedLookup(t.TrimEnd('!'), f[1], "timed out")).ToList())).ToList(), ImplicitMx: false);
 
     private static string Describe(PlannedAddress a) =>
         $"{a.Host.Name} {a.Address} {a.Verdict}" + (a.ConnectTo is null ? "" : $" → {a.ConnectTo}");

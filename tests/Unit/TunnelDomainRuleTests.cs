@@ -8,7 +8,8 @@ namespace Tunnel.Tests.Unit;
 /// <summary>
 /// tunnel.relay.verify-mx: the draft's set-up (an MX host with our A record beside its own AAAA)
 /// is a tunnel domain; anything that merely points at us, or nowhere, is not; DNS trouble is
-/// "try again", never "no".
+/// "try again", never "no". "A!"/"AAAA!" is a lookup of that host that timed out (issue 13); the
+/// first two such rows fail on main, which judged the draft's half-answered mx1 NotTunneled (550).
 /// </summary>
 public sealed class TunnelDomainRuleTests
 {
@@ -17,7 +18,8 @@ public sealed class TunnelDomainRuleTests
     private static readonly OwnAddresses Own = new([.. Public, IPAddress.Parse("192.0.2.40")], [], []);
 
     private static MxHost Host(string name, int preference, params string[] addresses) =>
-        new(name, preference, addresses.Select(IPAddress.Parse).ToList());
+        new(name, preference, addresses.Where(a => !a.EndsWith('!')).Select(IPAddress.Parse).ToList(),
+            addresses.Where(a => a.EndsWith('!')).Select(a => new FailedLookup(a.TrimEnd('!'), name, "timed out")).ToList());
 
     private static Route Mx(params MxHost[] hosts) => new("example.com", hosts, ImplicitMx: false);
 
@@ -39,6 +41,12 @@ public sealed class TunnelDomainRuleTests
         { "NXDOMAIN", new RouteFailure(true, "5.1.2", "NXDOMAIN"), TunnelDomainVerdict.NotTunneled },
         { "null MX", new RouteFailure(true, "5.1.10", "null MX"), TunnelDomainVerdict.NotTunneled },
         { "SERVFAIL", new RouteFailure(false, "4.4.3", "SERVFAIL"), TunnelDomainVerdict.Unknown },
+        // Issue 13: verdicts on final answers only.
+        { "the draft's mx1 whose AAAA timed out: may be tunneled", Mx(Host("mx1", 10, "192.0.2.30", "AAAA!")), TunnelDomainVerdict.Unknown },
+        { "a foreign MX and ours beside an unresolved one: may be tunneled", Mx(Host("mx1", 10, "198.51.100.1"), Host("mx2", 20, "192.0.2.30", "AAAA!")), TunnelDomainVerdict.Unknown },
+        { "an unresolved host's partial answer does not grant relaying", Mx(Host("mx1", 10, "192.0.2.30", "2001:db8::25", "A!")), TunnelDomainVerdict.Unknown },
+        { "tunneled by a resolved host, a worse one unresolved", Mx(Host("mx1", 10, "192.0.2.30", "2001:db8::25"), Host("mx2", 20, "A!", "AAAA!")), TunnelDomainVerdict.Tunneled },
+        { "a resolved best MX that is only us loops whatever the rest says", Mx(Host("mx0", 5, "192.0.2.31"), Host("mx1", 10, "192.0.2.30", "AAAA!")), TunnelDomainVerdict.NotTunneled },
     };
 
     [Theory]

@@ -23,6 +23,10 @@ public enum TunnelDomainVerdict
 /// deliver (<see cref="RoutePlanner"/>: no loop back to us). Nothing else grants relaying, so a
 /// stranger cannot make us an open relay by pointing an MX at us: without a real server beside
 /// our address, their mail has nowhere to go and is refused at RCPT.
+/// Both verdicts rest on final answers only: an MX host whose A or AAAA lookup failed for now
+/// counts for neither, and when the missing answer could still change "no" into "yes" the
+/// verdict is Unknown (451 4.4.3). The draft's mx1 whose AAAA timed out shows only our address,
+/// which must not read as "only us" (issue 13).
 /// </summary>
 public static class TunnelDomainRule
 {
@@ -31,12 +35,14 @@ public static class TunnelDomainRule
         var (own, port) = (policy.Own, policy.Port);
         if (lookup is RouteFailure failure) return failure.Permanent ? TunnelDomainVerdict.NotTunneled : TunnelDomainVerdict.Unknown;
         var route = (Route)lookup;
-        var tunneledHost = route.Hosts.Any(host =>
-            host.Addresses.Any(a => publicAddresses.Contains(Canonical(a)))
+        var tunneledHost = route.Hosts.Any(host => host.Resolved
+            && host.Addresses.Any(a => publicAddresses.Contains(Canonical(a)))
             && host.Addresses.Any(a => !publicAddresses.Contains(Canonical(a)) && !own.IsOurs(new IPEndPoint(a, port)) && Reachable(a)));
-        if (!tunneledHost) return TunnelDomainVerdict.NotTunneled;
         // Only when this node could deliver it (families, NAT64, prohibited ranges, the loop rule).
-        return RoutePlanner.Plan(route, policy with { Shuffle = null }) is Targets ? TunnelDomainVerdict.Tunneled : TunnelDomainVerdict.NotTunneled;
+        var plan = RoutePlanner.Plan(route, policy with { Shuffle = null });
+        if (plan is NoTargets { Permanent: true }) return TunnelDomainVerdict.NotTunneled; // decided on final answers
+        if (tunneledHost && plan is Targets) return TunnelDomainVerdict.Tunneled;
+        return route.Complete ? TunnelDomainVerdict.NotTunneled : TunnelDomainVerdict.Unknown;
     }
 
     /// <summary>

@@ -20,6 +20,11 @@ public enum AddressVerdict
     BehindOurselves,
     /// <summary>Usable, but past the address limit of one attempt.</summary>
     OverLimit,
+    /// <summary>
+    /// At or after the preference of an MX host whose A or AAAA lookup failed for now: whether
+    /// it may be used depends on the missing answer (that host may be ourselves).
+    /// </summary>
+    Undecided,
 }
 
 /// <summary>One address of a route and what the planner made of it.</summary>
@@ -44,7 +49,15 @@ public sealed record NoTargets(bool Permanent, string Dsn, string Detail, IReadO
 ///    and every MX of equal or worse preference are dropped (mail there would come back to us);
 ///    when nothing is left the mail loops (5.4.6). An MX host with our address and a foreign one
 ///    (the draft's mx1.example.com: our A record, its own AAAA) keeps the foreign one: that is
-///    how the tunnel reaches the real server.
+///    how the tunnel reaches the real server. Only resolved hosts can trigger it: "every address"
+///    needs every answer.
+///    An unresolved host (an A or AAAA lookup failed for now, issue 13) decides nothing: from its
+///    preference on, every address is <see cref="AddressVerdict.Undecided"/>, because the
+///    missing answer may make that host ourselves (dropping its preference and all worse ones)
+///    or add a better target. Targets of strictly better preferences stay: no answer about a
+///    worse host can change them, and they would be tried first anyway. When there are none,
+///    the mail waits with 4.4.3 naming each failed lookup; 5.4.6 and 5.4.4 below are reached
+///    only on final answers (docs/decisions.md, "Faults at the edges").
 /// 3. Prohibited ranges are never connected to; when they are all that is left: 5.4.4.
 /// 4. Only families this node reaches are kept, IPv4 through NAT64 when IPv4 is not reachable
 ///    and a prefix is known; when nothing is reachable the mail waits (4.4.4), since
@@ -60,16 +73,24 @@ public static class RoutePlanner
         var addresses = new List<PlannedAddress>();
         var targets = new List<DeliveryTarget>();
         var looped = false;
+        var undecided = false;
+        var undecidedFrom = route.Hosts.Where(h => !h.Resolved).Select(h => h.Preference).DefaultIfEmpty(int.MaxValue).Min();
         var familyPolicy = policy.FamilyPolicyFor(route.Domain);
 
         foreach (var group in route.Hosts.GroupBy(h => h.Preference).OrderBy(g => g.Key))
         {
             var hosts = policy.Shuffle is null ? group.ToList() : group.OrderBy(_ => policy.Shuffle.Next()).ToList();
-            if (looped || hosts.Any(h => h.Addresses.Count > 0 && h.Addresses.All(a => IsOurs(policy, a))))
+            if (looped || hosts.Any(h => h.Resolved && h.Addresses.Count > 0 && h.Addresses.All(a => IsOurs(policy, a))))
             {
                 looped = true;
                 addresses.AddRange(hosts.SelectMany(h => h.Addresses.Select(a =>
                     new PlannedAddress(h, a, IsOurs(policy, a) ? AddressVerdict.Ours : AddressVerdict.BehindOurselves, null))));
+                continue;
+            }
+            if (group.Key >= undecidedFrom)
+            {
+                undecided = true;
+                addresses.AddRange(hosts.SelectMany(h => h.Addresses.Select(a => new PlannedAddress(h, a, AddressVerdict.Undecided, null))));
                 continue;
             }
 
@@ -90,6 +111,8 @@ public static class RoutePlanner
         }
 
         if (targets.Count > 0) return new Targets(targets, addresses);
+        if (undecided)
+            return new NoTargets(false, "4.4.3", Route.Incomplete(route.Domain, route.FailedLookups), addresses);
         if (looped && !addresses.Any(a => a.Verdict is AddressVerdict.Prohibited or AddressVerdict.FamilyUnreachable or AddressVerdict.FamilyPolicy))
             return new NoTargets(true, "5.4.6", $"mail for {route.Domain} loops back to myself", addresses);
         if (addresses.Count == 0)

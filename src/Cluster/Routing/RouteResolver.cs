@@ -9,8 +9,12 @@ namespace Tunnel.Cluster.Routing;
 /// Looks a destination domain up the way RFC 5321 §5.1 says: MX records by preference, else the
 /// domain itself (implicit MX); then A and AAAA of each host. NXDOMAIN and the null MX
 /// (RFC 7505) are permanent; SERVFAIL, timeouts and other DNS trouble are temporary, because a
-/// broken resolver must never bounce mail. Answers are cached by DnsClient for their TTL.
-/// Owns: DNS questions. Does not own: which addresses are ours or allowed (<see cref="RoutePlanner"/>).
+/// broken resolver must never bounce mail. A failed A or AAAA question leaves its host
+/// unresolved (<see cref="RouteAnswers"/>), never "just the addresses that did answer": the route
+/// is incomplete and what it can still decide is the planner's. Answers are cached by DnsClient
+/// for their TTL; failures are not, so the next attempt asks again.
+/// Owns: DNS questions. Does not own: what the answers make (<see cref="RouteAnswers"/>), which
+/// addresses are ours or allowed (<see cref="RoutePlanner"/>).
 /// </summary>
 public sealed class RouteResolver
 {
@@ -49,28 +53,25 @@ public sealed class RouteResolver
             ? [(Name: domain, Preference: 0)]
             : records.Select(r => (Name: r.Exchange.Value.TrimEnd('.').ToLowerInvariant(), Preference: (int)r.Preference)).ToList();
 
-        var hosts = new List<MxHost>();
-        var temporary = new List<string>();
+        // Every host is asked, even after a failure: a resolved host of better preference may
+        // still carry the mail (RouteAnswers, RoutePlanner), and the detail names each failure.
+        var hosts = new List<HostAnswers>();
         foreach (var (name, preference) in names)
         {
-            var v6 = await QueryAsync(name, QueryType.AAAA, cancel);
-            var v4 = await QueryAsync(name, QueryType.A, cancel);
-            foreach (var failed in new[] { v6, v4 }.Where(a => a.Status == Answer.Temporary))
-                temporary.Add($"{name}: {failed.Detail}");
-            if (v6.Status == Answer.Temporary && v4.Status == Answer.Temporary) continue;
-            var addresses = v6.Records.OfType<AaaaRecord>().Select(r => r.Address)
-                .Concat(v4.Records.OfType<ARecord>().Select(r => r.Address)).Distinct().ToList();
-            hosts.Add(new MxHost(name, preference, addresses));
+            var v6 = await AddressesAsync(name, QueryType.AAAA, cancel);
+            var v4 = await AddressesAsync(name, QueryType.A, cancel);
+            hosts.Add(new HostAnswers(name, preference, v6, v4));
         }
+        return RouteAnswers.Assemble(domain, implicitMx, hosts);
+    }
 
-        if (hosts.All(h => h.Addresses.Count == 0))
-        {
-            return temporary.Count > 0
-                ? new RouteFailure(false, "4.4.3", $"address lookup failed for the MX hosts of {domain}: {string.Join("; ", temporary)}")
-                : new RouteFailure(true, implicitMx ? "5.1.2" : "5.4.4",
-                    implicitMx ? $"domain {domain} has no MX and no address records" : $"no MX host of {domain} has an address");
-        }
-        return new Route(domain, hosts, implicitMx);
+    /// <summary>One A or AAAA question: NXDOMAIN is final (no address), like NODATA; anything else but an answer is a failure for now.</summary>
+    private async Task<AddressAnswer> AddressesAsync(string name, QueryType type, CancellationToken cancel)
+    {
+        var answer = await QueryAsync(name, type, cancel);
+        return answer.Status == Answer.Temporary
+            ? AddressAnswer.Failed(answer.Reason)
+            : new AddressAnswer(answer.Records.OfType<AddressRecord>().Select(r => r.Address).ToList());
     }
 
     /// <summary>The AAAA addresses of a name (empty when it has none or DNS fails); used for NAT64 discovery (RFC 7050).</summary>
@@ -97,7 +98,12 @@ public sealed class RouteResolver
 
     private enum Answer { Ok, NxDomain, Temporary }
 
-    private sealed record QueryResult(Answer Status, IReadOnlyList<DnsResourceRecord> Records, string Detail);
+    /// <param name="Detail">The resolver's own words (with the server asked), for the MX question.</param>
+    /// <param name="Reason">The same in a few words ("timed out", "SERVFAIL") for naming a failed address question.</param>
+    private sealed record QueryResult(Answer Status, IReadOnlyList<DnsResourceRecord> Records, string Detail, string Reason = "")
+    {
+        public static QueryResult Failed(string detail, string reason) => new(Answer.Temporary, [], detail, reason);
+    }
 
     private async Task<QueryResult> QueryAsync(string name, QueryType type, CancellationToken cancel)
     {
@@ -123,14 +129,14 @@ public sealed class RouteResolver
             }
             catch (DnsResponseException e)
             {
-                return new QueryResult(Answer.Temporary, [], e.Message);
+                return QueryResult.Failed(e.Message, Reason((int)e.Code, e.Code.ToString()));
             }
             if (response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain)
                 return new QueryResult(Answer.NxDomain, [], "NXDOMAIN");
             if (response.HasError)
-                return new QueryResult(Answer.Temporary, [], response.ErrorMessage);
+                return QueryResult.Failed(response.ErrorMessage, Reason((int)response.Header.ResponseCode, response.ErrorMessage));
             if (response.Header.ResultTruncated)
-                return new QueryResult(Answer.Temporary, [], "truncated answer");
+                return QueryResult.Failed("truncated answer", "truncated answer");
 
             var wanted = response.Answers.Where(r => r.RecordType == (ResourceRecordType)type).ToList();
             if (wanted.Count > 0) return new QueryResult(Answer.Ok, wanted, "");
@@ -138,6 +144,17 @@ public sealed class RouteResolver
             if (cname is null) return new QueryResult(Answer.Ok, [], "no data");
             name = cname.CanonicalName.Value.TrimEnd('.');
         }
-        return new QueryResult(Answer.Temporary, [], $"CNAME chain longer than {MaxCnameHops}");
+        return QueryResult.Failed($"CNAME chain longer than {MaxCnameHops}", $"CNAME chain longer than {MaxCnameHops}");
     }
+
+    /// <summary>A DNS failure in the words of the RCODE (RFC 1035 §4.1.1), or "timed out" when no answer came.</summary>
+    private static string Reason(int code, string otherwise) => code switch
+    {
+        (int)DnsResponseCode.ConnectionTimeout => "timed out",
+        (int)DnsHeaderResponseCode.FormatError => "FORMERR",
+        (int)DnsHeaderResponseCode.ServerFailure => "SERVFAIL",
+        (int)DnsHeaderResponseCode.NotImplemented => "NOTIMP",
+        (int)DnsHeaderResponseCode.Refused => "REFUSED",
+        _ => otherwise,
+    };
 }

@@ -83,6 +83,7 @@ public static class DnsCheckCommand
         AddressVerdict.FamilyPolicy => "excluded by the family policy",
         AddressVerdict.BehindOurselves => "skipped: at or after an MX that is ourselves (loop rule)",
         AddressVerdict.OverLimit => "beyond tunnel.outbound.address-limit",
+        AddressVerdict.Undecided => "undecided: an address lookup at this MX preference or a better one failed",
         _ => verdict.ToString(),
     };
 }

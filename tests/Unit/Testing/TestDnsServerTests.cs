@@ -76,6 +76,46 @@ public sealed class TestDnsServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_ServFail_fault_hits_one_type_of_one_name_until_healed()
+    {
+        _dns.Zone.A("mx1.example.com", "127.0.0.2").Aaaa("mx1.example.com", "::1").Aaaa("mx2.example.com", "::1")
+            .Fault("mx1.example.com", RecordType.Aaaa, DnsFault.ServFail);
+
+        Assert.Equal(ReturnCode.ServerFailure, (await QueryAsync("MX1.example.com.", RecordType.Aaaa)).ReturnCode);
+        Assert.IsType<ARecord>(Assert.Single((await QueryAsync("mx1.example.com", RecordType.A)).AnswerRecords));
+        Assert.IsType<AaaaRecord>(Assert.Single((await QueryAsync("mx2.example.com", RecordType.Aaaa)).AnswerRecords));
+
+        _dns.Zone.Heal("mx1.example.com", RecordType.Aaaa);
+        Assert.IsType<AaaaRecord>(Assert.Single((await QueryAsync("mx1.example.com", RecordType.Aaaa)).AnswerRecords));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_NoAnswer_fault_is_never_answered_while_the_name_answers_other_types(bool tcp)
+    {
+        _dns.Zone.A("mx1.example.com", "127.0.0.2").Aaaa("mx1.example.com", "::1")
+            .Fault("mx1.example.com", RecordType.Aaaa, DnsFault.NoAnswer);
+
+        Assert.Null(await TryQueryAsync(_dns, "mx1.example.com", RecordType.Aaaa, tcp, ShortWait));
+        Assert.IsType<ARecord>(Assert.Single((await QueryAsync("mx1.example.com", RecordType.A, tcp)).AnswerRecords));
+        Assert.Equal(2, _dns.QueryCount); // the unanswered question was received
+
+        _dns.Zone.Heal("mx1.example.com", RecordType.Aaaa);
+        Assert.IsType<AaaaRecord>(Assert.Single((await QueryAsync("mx1.example.com", RecordType.Aaaa, tcp)).AnswerRecords));
+    }
+
+    [Fact]
+    public async Task Remove_clears_the_faults_of_the_name()
+    {
+        _dns.Zone.A("mx1.example.com", "127.0.0.2").Fault("mx1.example.com", RecordType.A, DnsFault.ServFail);
+
+        _dns.Zone.Remove("mx1.example.com").A("mx1.example.com", "127.0.0.3");
+
+        Assert.IsType<ARecord>(Assert.Single((await QueryAsync("mx1.example.com", RecordType.A)).AnswerRecords));
+    }
+
+    [Fact]
     public async Task CNAME_chain_is_followed_within_the_zone()
     {
         _dns.Zone.Cname("alias.example.com", "middle.example.com")
@@ -143,6 +183,9 @@ public sealed class TestDnsServerTests : IAsyncLifetime
         Assert.Throws<ArgumentException>(() => _dns.Zone.Aaaa("mx.example.com", "127.0.0.1"));
     }
 
+    // Long enough for a loopback answer, short enough that waiting for a question never answered costs little.
+    private static readonly TimeSpan ShortWait = TimeSpan.FromMilliseconds(500);
+
     private static string Lower(DomainName name) => name.ToString().ToLowerInvariant();
 
     private Task<DnsMessage> QueryAsync(string name, RecordType type, bool tcp = false) =>
@@ -152,12 +195,25 @@ public sealed class TestDnsServerTests : IAsyncLifetime
     // both hide what the first one got and double QueryCount.
     private static async Task<DnsMessage> QueryAsync(TestDnsServer dns, string name, RecordType type, bool tcp)
     {
-        IClientTransport transport = tcp ? new TcpClientTransport(dns.EndPoint.Port) : new UdpClientTransport(dns.EndPoint.Port);
-        using var client = new ArDnsClient([dns.EndPoint.Address], [transport], true, 2_000);
-        using var timeout = new CancellationTokenSource(Timeout);
-        var answer = await client.ResolveAsync(DomainName.Parse(name), type, RecordClass.INet, null, timeout.Token)
-            .WaitAsync(timeout.Token);
+        var answer = await TryQueryAsync(dns, name, type, tcp, Timeout);
         Assert.NotNull(answer);
         return answer;
+    }
+
+    /// <summary>The answer, or null when none came within <paramref name="wait"/>.</summary>
+    private static async Task<DnsMessage?> TryQueryAsync(TestDnsServer dns, string name, RecordType type, bool tcp, TimeSpan wait)
+    {
+        IClientTransport transport = tcp ? new TcpClientTransport(dns.EndPoint.Port) : new UdpClientTransport(dns.EndPoint.Port);
+        using var client = new ArDnsClient([dns.EndPoint.Address], [transport], true, 2_000);
+        using var timeout = new CancellationTokenSource(wait);
+        try
+        {
+            return await client.ResolveAsync(DomainName.Parse(name), type, RecordClass.INet, null, timeout.Token)
+                .WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return null;
+        }
     }
 }
