@@ -8,8 +8,12 @@ namespace Tunnel.Tests.Testing;
 /// A small SMTP receiver written from scratch (no Tunnel code) that plays the real next-hop MX in tests.
 /// What it does with a recipient depends on the local part's prefix:
 /// <c>tempfail…@</c> → RCPT 451 4.2.0, <c>permfail…@</c> → RCPT 550 5.1.1, <c>hang…@</c> → no reply until disposed,
-/// <c>drop…@</c> → connection closed at RCPT; anything else → 250. A message is recorded only with the accepted recipients.
-/// <see cref="DataReplyDelay"/> makes it a slow server: it sits on the end of DATA before answering.
+/// <c>drop…@</c> → connection closed at RCPT; <c>nodata…@</c> → RCPT 250, but DATA gets 554 without 354;
+/// <c>baddata…@</c> → RCPT 250, but the end of the data gets 554; anything else → 250. After either refusal the
+/// transaction stays open, as some servers keep it: the next MAIL gets 503 (nested MAIL) unless RSET came first.
+/// A sender whose local part starts with <c>refused</c> gets MAIL 550 5.7.1. A message is recorded only with the
+/// accepted recipients. <see cref="DataReplyDelay"/> makes it a slow server: it sits on the end of DATA before
+/// answering; <see cref="HoldReplies"/> holds those replies until the test releases them.
 /// </summary>
 public sealed class SinkMx : IAsyncDisposable
 {
@@ -23,8 +27,14 @@ public sealed class SinkMx : IAsyncDisposable
     private readonly List<Task> _sessions = [];
     private TaskCompletionSource _messageArrived = NewSignal();
     private Task _acceptLoop = Task.CompletedTask;
+    private TaskCompletionSource _repliesReleased = NewSignal();
+    private bool _holdingReplies;
     private int _listening;
     private int _heldReplies;
+    private int _mostHeldAtOnce;
+    private int _openConnections;
+    private int _mostConnectionsAtOnce;
+    private int _resets;
     private int _disposed;
 
     private SinkMx(IPEndPoint endPoint)
@@ -82,6 +92,47 @@ public sealed class SinkMx : IAsyncDisposable
 
     /// <summary>Messages whose data has been read and whose reply is being held back (<see cref="DataReplyDelay"/>): deliveries in flight.</summary>
     public int HeldReplies => Volatile.Read(ref _heldReplies);
+
+    /// <summary>The most replies held back at one time: how many deliveries were in flight here at once.</summary>
+    public int MostHeldAtOnce => Volatile.Read(ref _mostHeldAtOnce);
+
+    /// <summary>
+    /// From now on the reply to each message's data waits until <see cref="ReleaseReplies"/>: the
+    /// deliveries stay in flight (their client holds the connection and the message) for as long
+    /// as the test wants, without a guessed delay.
+    /// </summary>
+    public void HoldReplies()
+    {
+        lock (_gate) _holdingReplies = true;
+    }
+
+    /// <summary>Answers every held reply and stops holding new ones.</summary>
+    public void ReleaseReplies()
+    {
+        TaskCompletionSource released;
+        lock (_gate)
+        {
+            _holdingReplies = false;
+            released = _repliesReleased;
+            _repliesReleased = NewSignal();
+        }
+        released.TrySetResult();
+    }
+
+    /// <summary>Connections open right now (accepted and not yet closed by either side).</summary>
+    public int OpenConnections => Volatile.Read(ref _openConnections);
+
+    /// <summary>The most connections that were open at one time: this address's concurrency as the server saw it.</summary>
+    public int MostConnectionsAtOnce => Volatile.Read(ref _mostConnectionsAtOnce);
+
+    /// <summary>RSET commands received, on every connection.</summary>
+    public int Resets => Volatile.Read(ref _resets);
+
+    /// <summary>The reply to RSET; anything but 250 is a server that cannot reset its state (the client must hang up).</summary>
+    public string ResetReply { get; set; } = "250 2.0.0 Ok";
+
+    /// <summary>Makes the sink answer <c>503</c> where it should not, on a connection that carried a transaction before.</summary>
+    public SinkSequenceError SequenceError { get; set; } = SinkSequenceError.Never;
 
     public IReadOnlyList<ReceivedMail> Messages
     {
@@ -187,9 +238,11 @@ public sealed class SinkMx : IAsyncDisposable
 
     private async Task RunSessionAsync(Socket socket, IPEndPoint client)
     {
+        var open = Interlocked.Increment(ref _openConnections);
+        RaiseTo(ref _mostConnectionsAtOnce, open);
         try
         {
-            await new SinkMxSession(socket, client, Deliver, HangUp, HoldReplyAsync, _stop.Token).RunAsync();
+            await new SinkMxSession(socket, client, this, _stop.Token).RunAsync();
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
                                       or SocketException or InvalidDataException)
@@ -199,18 +252,22 @@ public sealed class SinkMx : IAsyncDisposable
         finally
         {
             Close(socket);
+            Interlocked.Decrement(ref _openConnections);
         }
     }
 
-    /// <summary>Waits <see cref="DataReplyDelay"/>, if any; true when it did.</summary>
-    private async Task<bool> HoldReplyAsync()
+    /// <summary>Waits <see cref="DataReplyDelay"/> or until <see cref="ReleaseReplies"/>, if either applies; true when it did.</summary>
+    internal async Task<bool> HoldReplyAsync()
     {
         var delay = DataReplyDelay;
-        if (delay <= TimeSpan.Zero) return false;
-        Interlocked.Increment(ref _heldReplies);
+        Task? released;
+        lock (_gate) released = _holdingReplies ? _repliesReleased.Task : null;
+        if (delay <= TimeSpan.Zero && released is null) return false;
+        RaiseTo(ref _mostHeldAtOnce, Interlocked.Increment(ref _heldReplies));
         try
         {
-            await Task.Delay(delay, _stop.Token);
+            if (released is not null) await released.WaitAsync(_stop.Token);
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, _stop.Token);
             return true;
         }
         finally
@@ -219,7 +276,15 @@ public sealed class SinkMx : IAsyncDisposable
         }
     }
 
-    private void Deliver(ReceivedMail mail)
+    internal void CountReset() => Interlocked.Increment(ref _resets);
+
+    private static void RaiseTo(ref int most, int value)
+    {
+        for (var seen = Volatile.Read(ref most); value > seen; seen = Volatile.Read(ref most))
+            if (Interlocked.CompareExchange(ref most, value, seen) == seen) return;
+    }
+
+    internal void Deliver(ReceivedMail mail)
     {
         TaskCompletionSource arrived;
         lock (_gate)
@@ -246,6 +311,16 @@ public sealed class SinkMx : IAsyncDisposable
 
     // Continuations run asynchronously so a waiter never runs inside the session that delivered.
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>Where a <see cref="SinkMx"/> answers 503 (bad sequence of commands) out of turn.</summary>
+public enum SinkSequenceError
+{
+    Never,
+    /// <summary>MAIL of every transaction after a connection's first.</summary>
+    AtMailOnReuse,
+    /// <summary>RCPT of every transaction after a connection's first.</summary>
+    AtRcptOnReuse,
 }
 
 /// <summary>How a <see cref="SinkMx"/> ends a connection after a message.</summary>

@@ -8,8 +8,7 @@ namespace Tunnel.Tests.Testing;
 /// One SMTP conversation of a <see cref="SinkMx"/>: enough of RFC 5321 to act as a next-hop MX,
 /// with per-recipient failures chosen by the recipient's local part (see <see cref="SinkMx"/>).
 /// </summary>
-internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<ReceivedMail> deliver, SinkHangUp hangUp,
-    Func<Task<bool>> holdReply, CancellationToken stop)
+internal sealed class SinkMxSession(Socket socket, IPEndPoint client, SinkMx sink, CancellationToken stop)
 {
     private const string HostName = "sink.test";
     private const int MaxLineLength = 64 * 1024;
@@ -20,6 +19,7 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
     private bool _greeted;
     private string? _mailFromLine;
     private string? _sender;
+    private int _transactions; // MAIL commands accepted on this connection
 
     /// <summary>Runs until QUIT, the client closes, a behaviour drops the connection, or the sink stops.</summary>
     public async Task RunAsync()
@@ -60,8 +60,10 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
             case "DATA":
                 return await DataAsync();
             case "RSET":
-                ResetTransaction();
-                await ReplyAsync("250 2.0.0 Ok");
+                sink.CountReset();
+                var reset = sink.ResetReply;
+                if (reset.StartsWith("250", StringComparison.Ordinal)) ResetTransaction(); // a server that cannot reset keeps its state
+                await ReplyAsync(reset);
                 return true;
             case "NOOP":
                 await ReplyAsync("250 2.0.0 Ok");
@@ -83,7 +85,12 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
             return "503 5.5.1 Nested MAIL command";
         if (PathAfter(command, "MAIL FROM:") is not { } sender)
             return "501 5.5.4 Syntax: MAIL FROM:<address>";
+        if (_transactions > 0 && sink.SequenceError == SinkSequenceError.AtMailOnReuse)
+            return "503 5.5.1 Bad sequence of commands";
+        if (sender.StartsWith("refused", StringComparison.OrdinalIgnoreCase))
+            return $"550 5.7.1 <{sender}> sender refused";
 
+        _transactions++;
         _mailFromLine = command;
         _sender = sender.Length == 0 ? null : sender;
         return "250 2.1.0 Ok";
@@ -101,9 +108,13 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
             await ReplyAsync("501 5.5.4 Syntax: RCPT TO:<address>");
             return true;
         }
+        if (_transactions > 1 && sink.SequenceError == SinkSequenceError.AtRcptOnReuse)
+        {
+            await ReplyAsync("503 5.5.1 Bad sequence of commands");
+            return true;
+        }
 
-        var at = recipient.LastIndexOf('@');
-        var localPart = (at < 0 ? recipient : recipient[..at]).ToLowerInvariant();
+        var localPart = LocalPart(recipient);
         if (localPart.StartsWith("tempfail", StringComparison.Ordinal))
         {
             await ReplyAsync($"451 4.2.0 <{recipient}> temporarily unavailable");
@@ -142,6 +153,12 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
             return true;
         }
 
+        if (LocalPart(_recipients[0]).StartsWith("nodata", StringComparison.Ordinal))
+        {
+            await ReplyAsync("554 5.5.0 No data accepted here"); // no 354, and the transaction stays open
+            return true;
+        }
+
         await ReplyAsync("354 End data with <CR><LF>.<CR><LF>");
         using var data = new MemoryStream();
         while (true)
@@ -157,12 +174,17 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
                 return false;
         }
 
-        if (await holdReply() && ClientHungUp()) // a slow server: see SinkMx.DataReplyDelay
+        if (await sink.HoldReplyAsync() && ClientHungUp()) // a slow server: see SinkMx.DataReplyDelay
             return false; // nobody to answer: the message was never accepted
-        deliver(new ReceivedMail(_sender, _recipients.ToArray(), data.ToArray(), _mailFromLine, client));
+        if (LocalPart(_recipients[0]).StartsWith("baddata", StringComparison.Ordinal))
+        {
+            await ReplyAsync("554 5.6.0 Content refused"); // and the transaction stays open
+            return true;
+        }
+        sink.Deliver(new ReceivedMail(_sender, _recipients.ToArray(), data.ToArray(), _mailFromLine, client));
         ResetTransaction();
         await ReplyAsync("250 2.0.0 Ok");
-        switch (hangUp)
+        switch (sink.HangUp)
         {
             case SinkHangUp.Silently:
                 return false;
@@ -185,6 +207,12 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, Action<Rec
         {
             return true;
         }
+    }
+
+    private static string LocalPart(string address)
+    {
+        var at = address.LastIndexOf('@');
+        return (at < 0 ? address : address[..at]).ToLowerInvariant();
     }
 
     private void ResetTransaction()
