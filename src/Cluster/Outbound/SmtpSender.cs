@@ -10,14 +10,6 @@ using Envelope = Tunnel.Messages.Mail.Envelope;
 
 namespace Tunnel.Cluster.Outbound;
 
-/// <summary>Outbound identity and limits, from configuration.</summary>
-/// <param name="SourceIpv4">Local address for IPv4 connections (<c>tunnel.outbound.source-ipv4</c>); null: the system chooses.</param>
-/// <param name="SourceIpv6">Local address for IPv6 connections (<c>tunnel.outbound.source-ipv6</c>).</param>
-/// <param name="ConnectionCacheTime">How long an open connection waits for the next message to the same server; zero: no reuse.</param>
-/// <param name="ConnectionReuseLimit">Transactions one connection carries at most.</param>
-public sealed record OutboundSettings(string Hostname, int Port, TimeSpan ConnectTimeout, TimeSpan CommandTimeout,
-    IPAddress? SourceIpv4 = null, IPAddress? SourceIpv6 = null, TimeSpan? ConnectionCacheTime = null, int ConnectionReuseLimit = 100);
-
 /// <summary>
 /// Delivers one message to one target over a socket we connect ourselves (so the address,
 /// family and source address are ours to choose), with MailKit for the session set-up and our

@@ -11,5 +11,12 @@ public abstract record TransactionResult;
 /// </summary>
 public sealed record TargetUnusable(string Detail) : TransactionResult;
 
+/// <summary>
+/// No connection could be had within <c>tunnel.outbound.capacity-wait</c>: this node's own limits
+/// (connections to the address, or in all) were reached. The server is fine, so the destination
+/// is not marked down; the attempt is deferred with 4.4.5.
+/// </summary>
+public sealed record TargetBusy(string Detail) : TransactionResult;
+
 /// <summary>The transaction ran: a verdict for every recipient, and whether the server offered DSN.</summary>
 public sealed record TransactionCompleted(IReadOnlyList<RecipientOutcome> Outcomes, bool NextHopOffersDsn) : TransactionResult;

@@ -92,7 +92,12 @@ public sealed class SettingsReader
             OptionalAddress("tunnel.outbound.source-ipv4", System.Net.Sockets.AddressFamily.InterNetwork),
             OptionalAddress("tunnel.outbound.source-ipv6", System.Net.Sockets.AddressFamily.InterNetworkV6),
             ZeroOrDuration("tunnel.outbound.connection-cache-time"),
-            Int("tunnel.outbound.connection-reuse-limit", min: 1));
+            Int("tunnel.outbound.connection-reuse-limit", min: 1),
+            Int("tunnel.outbound.connections-per-address", min: 1),
+            Int("tunnel.outbound.max-connections", min: 1),
+            Bytes("tunnel.outbound.max-content-in-flight", min: 65536),
+            Int("tunnel.outbound.max-spool-reads", min: 1),
+            Duration("tunnel.outbound.capacity-wait", allowZero: true));
 
         var first = Duration("tunnel.queue.retry.first");
         var max = Duration("tunnel.queue.retry.max");
