@@ -72,4 +72,22 @@ public sealed class FailureClassifierTests
     [InlineData(550, " 5.1.1 leading space", "5.0.0")]
     [InlineData(550, "user 5.1.1 later", "5.0.0")]
     public void Enhanced_status_code(int code, string text, string expected) => Assert.Equal(expected, FailureClassifier.Dsn(code, text));
+
+    // Issue 13: 503 on a connection that carried a transaction before is our state being wrong,
+    // never the message's fault; on a fresh connection, and every other code, nothing changes.
+    [Theory]
+    [InlineData(503, true, "5.5.1 Nested MAIL command", RecipientStatus.Deferred, "4.5.1")]
+    [InlineData(503, true, "Bad sequence of commands", RecipientStatus.Deferred, "4.5.1")]
+    [InlineData(503, false, "5.5.1 Nested MAIL command", RecipientStatus.Failed, "5.5.1")]
+    [InlineData(550, true, "5.1.1 no such user", RecipientStatus.Failed, "5.1.1")]
+    [InlineData(554, true, "5.5.0 no data", RecipientStatus.Failed, "5.5.0")]
+    [InlineData(500, true, "5.5.2 unrecognized", RecipientStatus.Failed, "5.5.2")]
+    [InlineData(451, true, "4.3.0 try later", RecipientStatus.Deferred, "4.3.0")]
+    [InlineData(250, true, "2.0.0 Ok", RecipientStatus.Delivered, "2.0.0")]
+    public void A_sequence_error_on_a_reused_connection_is_temporary(int code, bool reused, string text, RecipientStatus status, string dsn)
+    {
+        Assert.Equal(status, FailureClassifier.Classify(code, reused));
+        Assert.Equal(dsn, FailureClassifier.Dsn(code, text, reused));
+        Assert.Equal(code == 503 && reused, FailureClassifier.OurStateIsWrong(code, reused));
+    }
 }

@@ -89,22 +89,27 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
         client.Dispose();
     }
 
-    /// <summary>One transaction on an open connection; null when a cached connection turned out closed before it began.</summary>
+    /// <summary>
+    /// One transaction on an open connection; null when a cached connection turned out unusable
+    /// before anything of the message was sent (closed, or out of step: see
+    /// <see cref="FailureClassifier.OurStateIsWrong"/>), so the message goes on another one.
+    /// </summary>
     private async Task<TransactionResult?> TransactOnAsync(RelaySmtpClient client, DeliveryTarget target, Envelope envelope,
         IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, bool reused, CancellationToken cancel)
     {
         var offersDsn = client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
         try
         {
-            var outcomes = await TransactAsync(client, target, envelope, recipients, message, reused, cancel);
-            if (outcomes is null)
+            var transaction = await TransactAsync(client, target, envelope, recipients, message, reused, cancel);
+            if (transaction is null)
             {
                 SmtpConnectionCache.Close(client);
                 return null;
             }
             client.Transactions++;
-            _cache.Return(target, client);
-            return new TransactionCompleted(outcomes, offersDsn);
+            if (!transaction.Failed || await ResetAsync(client, cancel)) _cache.Return(target, client);
+            else SmtpConnectionCache.Close(client);
+            return new TransactionCompleted(transaction.Outcomes, offersDsn);
         }
         catch (Exception e) when (e is IOException or SmtpProtocolException or OperationCanceledException && !cancel.IsCancellationRequested)
         {
@@ -121,16 +126,47 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
         }
     }
 
-    /// <returns>Every recipient's outcome, or null when a reused connection was found closed at MAIL (nothing was sent).</returns>
-    private static async Task<IReadOnlyList<RecipientOutcome>?> TransactAsync(RelaySmtpClient client, DeliveryTarget target,
+    /// <summary>
+    /// RSET after a transaction that did not end in a 2xx to its data (RFC 5321 §4.1.1.5): only
+    /// the server knows what it kept of a refused MAIL, RCPT, DATA or message, and some keep the
+    /// transaction open, so the next MAIL would get 503. The connection is reused only after a
+    /// 250; a refusal, a 421, no answer within Postfix's smtp_rset_timeout (20 s) or a broken
+    /// connection close it instead (the transaction's verdicts stand either way).
+    /// </summary>
+    /// <returns>Whether the connection is clean and may be reused.</returns>
+    private static async Task<bool> ResetAsync(RelaySmtpClient client, CancellationToken cancel)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(ResetTimeout);
+        try
+        {
+            return (int)(await client.CommandAsync("RSET", deadline.Token)).StatusCode == 250;
+        }
+        catch (Exception e) when (e is IOException or SmtpProtocolException or OperationCanceledException && !cancel.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private static readonly TimeSpan ResetTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>The verdicts of one transaction, and whether it ended without a 2xx to its data (so RSET is due).</summary>
+    private sealed record Transaction(IReadOnlyList<RecipientOutcome> Outcomes, bool Failed);
+
+    /// <returns>
+    /// Every recipient's outcome, or null when a reused connection turned out unusable before
+    /// anything of the message was sent: closed (at MAIL), or 503 before the data.
+    /// </returns>
+    private static async Task<Transaction?> TransactAsync(RelaySmtpClient client, DeliveryTarget target,
         Envelope envelope, IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, bool reused, CancellationToken cancel)
     {
         var capabilities = client.Capabilities;
         // A message that needs an extension the next hop lacks cannot be relayed unchanged.
+        // Nothing was sent, so the connection is as clean as it was.
         if (envelope.SmtpUtf8 && !capabilities.HasFlag(SmtpCapabilities.UTF8))
-            return All(recipients, "5.6.7", $"{target.Host} does not offer SMTPUTF8, which this message needs (RFC 6531 §3.4)", target);
+            return new(All(recipients, "5.6.7", $"{target.Host} does not offer SMTPUTF8, which this message needs (RFC 6531 §3.4)", target), Failed: false);
         if (envelope.Body == BodyType.EightBitMime && !capabilities.HasFlag(SmtpCapabilities.EightBitMime))
-            return All(recipients, "5.6.3", $"{target.Host} does not offer 8BITMIME; converting the message would alter it (RFC 6152 §3)", target);
+            return new(All(recipients, "5.6.3", $"{target.Host} does not offer 8BITMIME; converting the message would alter it (RFC 6152 §3)", target), Failed: false);
 
         var dsn = capabilities.HasFlag(SmtpCapabilities.Dsn);
         SmtpResponse mailReply;
@@ -144,8 +180,9 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
         }
         // A server that timed the idle connection out may still say so (421) before closing.
         if (reused && (int)mailReply.StatusCode == 421) return null;
+        if (OutOfStep(mailReply, reused)) return null;
         if (!IsPositive(mailReply))
-            return recipients.Select(r => FromReply(r.Address, mailReply, target)).ToList();
+            return new(recipients.Select(r => FromReply(r.Address, mailReply, target, reused)).ToList(), Failed: true);
 
         // One refused recipient does not fail the others: each keeps its own RCPT reply.
         var outcomes = new RecipientOutcome?[recipients.Count];
@@ -153,14 +190,11 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
         for (var i = 0; i < recipients.Count; i++)
         {
             var reply = await client.CommandAsync(RcptTo(recipients[i], dsn), cancel);
+            if (OutOfStep(reply, reused)) return null;
             if (IsPositive(reply)) accepted.Add(i);
-            else outcomes[i] = FromReply(recipients[i].Address, reply, target);
+            else outcomes[i] = FromReply(recipients[i].Address, reply, target, reused);
         }
-        if (accepted.Count == 0)
-        {
-            await client.CommandAsync("RSET", cancel);
-            return outcomes.Select(o => o!).ToList();
-        }
+        if (accepted.Count == 0) return new(outcomes.Select(o => o!).ToList(), Failed: true);
 
         var dataReply = await client.CommandAsync("DATA", cancel);
         var final = dataReply;
@@ -171,9 +205,13 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
             foreach (var piece in DotStuffing.Pieces(message)) await connection.WriteAsync(piece, cancel);
             final = await client.CommandAsync(".", cancel);
         }
-        foreach (var i in accepted) outcomes[i] = FromReply(recipients[i].Address, final, target);
-        return outcomes.Select(o => o!).ToList();
+        else if (OutOfStep(dataReply, reused)) return null;
+        foreach (var i in accepted) outcomes[i] = FromReply(recipients[i].Address, final, target, reused);
+        return new(outcomes.Select(o => o!).ToList(), Failed: (int)final.StatusCode is < 200 or >= 300);
     }
+
+    /// <summary>503 on a reused connection before any data went out: abandon it, the message goes on a fresh one.</summary>
+    private static bool OutOfStep(SmtpResponse reply, bool reused) => FailureClassifier.OurStateIsWrong((int)reply.StatusCode, reused);
 
     /// <summary>MAIL FROM with the parameters the next hop offers and the envelope carries.</summary>
     public static string MailFrom(Envelope envelope, long size, SmtpCapabilities capabilities)
@@ -216,11 +254,11 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
     private static IReadOnlyList<RecipientOutcome> All(IReadOnlyList<Recipient> recipients, string dsn, string detail, DeliveryTarget target) =>
         recipients.Select(r => Outcome(r.Address, RecipientStatus.Failed, dsn, detail, target)).ToList();
 
-    private static RecipientOutcome FromReply(Mailbox recipient, SmtpResponse reply, DeliveryTarget target)
+    private static RecipientOutcome FromReply(Mailbox recipient, SmtpResponse reply, DeliveryTarget target, bool reused)
     {
         var code = (int)reply.StatusCode;
         var text = reply.Response.Replace("\n", " ");
-        return Outcome(recipient, FailureClassifier.Classify(code), FailureClassifier.Dsn(code, text), $"{code} {text}", target);
+        return Outcome(recipient, FailureClassifier.Classify(code, reused), FailureClassifier.Dsn(code, text, reused), $"{code} {text}", target);
     }
 
     private static RecipientOutcome Outcome(Mailbox recipient, RecipientStatus status, string dsn, string detail, DeliveryTarget target) =>
