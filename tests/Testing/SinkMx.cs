@@ -119,7 +119,7 @@ public sealed class SinkMx : IAsyncDisposable
         released.TrySetResult();
     }
 
-    /// <summary>Connections open right now (accepted and not yet closed by either side).</summary>
+    /// <summary>Connections open right now: accepted, and neither closed by either side nor ended with QUIT.</summary>
     public int OpenConnections => Volatile.Read(ref _openConnections);
 
     /// <summary>The most connections that were open at one time: this address's concurrency as the server saw it.</summary>
@@ -240,9 +240,10 @@ public sealed class SinkMx : IAsyncDisposable
     {
         var open = Interlocked.Increment(ref _openConnections);
         RaiseTo(ref _mostConnectionsAtOnce, open);
+        var session = new SinkMxSession(socket, client, this, _stop.Token);
         try
         {
-            await new SinkMxSession(socket, client, this, _stop.Token).RunAsync();
+            await session.RunAsync();
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
                                       or SocketException or InvalidDataException)
@@ -252,7 +253,7 @@ public sealed class SinkMx : IAsyncDisposable
         finally
         {
             Close(socket);
-            Interlocked.Decrement(ref _openConnections);
+            session.Ended();
         }
     }
 
@@ -277,6 +278,8 @@ public sealed class SinkMx : IAsyncDisposable
     }
 
     internal void CountReset() => Interlocked.Increment(ref _resets);
+
+    internal void ConnectionEnded() => Interlocked.Decrement(ref _openConnections);
 
     private static void RaiseTo(ref int most, int value)
     {

@@ -20,6 +20,7 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, SinkMx sin
     private string? _mailFromLine;
     private string? _sender;
     private int _transactions; // MAIL commands accepted on this connection
+    private int _ended;
 
     /// <summary>Runs until QUIT, the client closes, a behaviour drops the connection, or the sink stops.</summary>
     public async Task RunAsync()
@@ -69,6 +70,7 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, SinkMx sin
                 await ReplyAsync("250 2.0.0 Ok");
                 return true;
             case "QUIT":
+                Ended(); // before the reply: a client that has its 221 may count this connection closed
                 await ReplyAsync("221 2.0.0 Bye");
                 return false;
             default:
@@ -207,6 +209,12 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, SinkMx sin
         {
             return true;
         }
+    }
+
+    /// <summary>Tells the sink, once, that this connection no longer counts as open (QUIT, or closed).</summary>
+    public void Ended()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) == 0) sink.ConnectionEnded();
     }
 
     private static string LocalPart(string address)

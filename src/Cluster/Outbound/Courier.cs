@@ -38,12 +38,25 @@ public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPol
         foreach (var target in ((Targets)plan).List)
         {
             var result = await sender.SendAsync(target, envelope, recipients, message, cancel);
-            if (result is TransactionCompleted completed)
-                return new AttemptReport(completed.NextHopOffersDsn ? completed.Outcomes : MarkRelayed(completed.Outcomes), DestinationDown: false);
-            problems.Add(((TargetUnusable)result).Detail);
+            switch (result)
+            {
+                case TransactionCompleted completed:
+                    return new AttemptReport(completed.NextHopOffersDsn ? completed.Outcomes : MarkRelayed(completed.Outcomes), DestinationDown: false);
+                case TargetBusy busy:
+                    // Our own limit, not the server's trouble: the destination is not down, and
+                    // the next target would be a detour (a backup MX) around a server that works.
+                    problems.Add(busy.Detail);
+                    return All(recipients, RecipientStatus.Deferred, Congested, string.Join("; ", problems), down: false);
+                case TargetUnusable unusable:
+                    problems.Add(unusable.Detail);
+                    break;
+            }
         }
         return All(recipients, RecipientStatus.Deferred, "4.4.1", string.Join("; ", problems), down: true);
     }
+
+    /// <summary>RFC 3463 §3.5 X.4.5 "mail system congestion": this node's outbound limits, never the message's fault.</summary>
+    private const string Congested = "4.4.5";
 
     private static AttemptReport All(IReadOnlyList<Recipient> recipients, RecipientStatus status, string dsn, string detail, bool down) =>
         new(recipients.Select(r => new RecipientOutcome(r.Address, status, dsn, detail, null)).ToList(), down);

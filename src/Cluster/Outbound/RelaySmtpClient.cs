@@ -34,6 +34,15 @@ internal sealed class RelaySmtpClient : SmtpClient
     /// <summary>Transactions this connection has carried (for the connection cache's reuse limit).</summary>
     public int Transactions { get; set; }
 
+    /// <summary>This connection's place in the node's connection limits, given back when it is disposed.</summary>
+    public ConnectionSlots.Permit? Slot { get; init; }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) Slot?.Dispose();
+    }
+
     /// <summary>The connection as MailKit writes it: bytes written here go out verbatim, in order with commands.</summary>
     public Stream Connection =>
         StreamProperty.GetValue(this) as Stream ?? throw new InvalidOperationException("not connected");

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using MailKit.Net.Smtp;
 using Tunnel.Cluster.Routing;
 
@@ -9,21 +8,28 @@ namespace Tunnel.Cluster.Outbound;
 /// cache does: the next transaction skips the TCP handshake, the greeting, EHLO and STARTTLS. A
 /// connection waits at most <c>idle</c> for its next message and serves at most
 /// <c>reuseLimit</c> transactions; then it says QUIT. One whose server closed it meanwhile is
-/// noticed at its first command and replaced (<see cref="SmtpSender"/>). Thread-safe.
+/// noticed at its first command and replaced (<see cref="SmtpSender"/>). An idle connection still
+/// holds its slot of the node's connection limits (<see cref="ConnectionSlots"/>), so it is not
+/// kept when a delivery waits for that slot (<c>wanted</c>), and can be closed to make room
+/// (<see cref="CloseOldest"/>). Thread-safe.
 /// </summary>
 internal sealed class SmtpConnectionCache : IDisposable
 {
-    private sealed record Idle(RelaySmtpClient Client, long Since);
+    private sealed record Idle(DeliveryTarget Target, RelaySmtpClient Client, long Since);
 
-    private readonly ConcurrentDictionary<DeliveryTarget, ConcurrentStack<Idle>> _idle = new();
+    private readonly object _gate = new();
+    // Per target, oldest first: Take uses the newest (warmest), CloseOldest and the sweep the oldest.
+    private readonly Dictionary<DeliveryTarget, LinkedList<Idle>> _idle = new();
     private readonly TimeSpan _idleLimit;
     private readonly int _reuseLimit;
+    private readonly Func<DeliveryTarget, bool> _wanted;
     private readonly Timer _sweeper;
 
-    public SmtpConnectionCache(TimeSpan idleLimit, int reuseLimit)
+    public SmtpConnectionCache(TimeSpan idleLimit, int reuseLimit, Func<DeliveryTarget, bool> wanted)
     {
         _idleLimit = idleLimit;
         _reuseLimit = reuseLimit;
+        _wanted = wanted;
         var every = Enabled ? idleLimit : Timeout.InfiniteTimeSpan; // nothing is ever kept when off
         _sweeper = new Timer(_ => Sweep(), null, every, every);
     }
@@ -33,43 +39,75 @@ internal sealed class SmtpConnectionCache : IDisposable
     /// <summary>An idle connection to <paramref name="target"/>, if one is fresh enough.</summary>
     public RelaySmtpClient? Take(DeliveryTarget target)
     {
-        if (!_idle.TryGetValue(target, out var stack)) return null;
-        while (stack.TryPop(out var idle))
+        while (true)
         {
+            Idle? idle;
+            lock (_gate)
+            {
+                if (!_idle.TryGetValue(target, out var list)) return null;
+                idle = list.Last!.Value;
+                list.RemoveLast();
+                if (list.Count == 0) _idle.Remove(target);
+            }
             if (Fresh(idle) && idle.Client.IsConnected) return idle.Client;
             Close(idle.Client);
         }
-        return null;
     }
 
-    /// <summary>Keeps a connection whose transaction ended cleanly, or closes it when it has served enough.</summary>
+    /// <summary>Keeps a connection whose transaction ended cleanly, or closes it when it has served enough or its slot is wanted.</summary>
     public void Return(DeliveryTarget target, RelaySmtpClient client)
     {
-        if (!Enabled || client.Transactions >= _reuseLimit || client.Closing || !client.IsConnected)
+        if (!Enabled || client.Transactions >= _reuseLimit || client.Closing || !client.IsConnected || _wanted(target))
         {
             Close(client);
             return;
         }
-        _idle.GetOrAdd(target, _ => new ConcurrentStack<Idle>()).Push(new Idle(client, Environment.TickCount64));
+        lock (_gate)
+        {
+            if (!_idle.TryGetValue(target, out var list)) _idle[target] = list = new LinkedList<Idle>();
+            list.AddLast(new Idle(target, client, Environment.TickCount64));
+        }
+    }
+
+    /// <summary>Closes the idle connection that has waited longest among those <paramref name="which"/> picks; false when there is none.</summary>
+    public bool CloseOldest(Func<DeliveryTarget, bool> which)
+    {
+        Idle? oldest = null;
+        lock (_gate)
+        {
+            foreach (var (target, list) in _idle)
+                if (which(target) && (oldest is null || list.First!.Value.Since < oldest.Since))
+                    oldest = list.First!.Value;
+            if (oldest is null) return false;
+            var from = _idle[oldest.Target];
+            from.RemoveFirst();
+            if (from.Count == 0) _idle.Remove(oldest.Target);
+        }
+        Close(oldest.Client);
+        return true;
     }
 
     private bool Fresh(Idle idle) => Environment.TickCount64 - idle.Since < (long)_idleLimit.TotalMilliseconds;
 
     private void Sweep()
     {
-        foreach (var stack in _idle.Values)
+        var stale = new List<Idle>();
+        lock (_gate)
         {
-            var keep = new List<Idle>();
-            while (stack.TryPop(out var idle))
+            foreach (var (target, list) in _idle.ToList())
             {
-                if (Fresh(idle)) keep.Add(idle);
-                else Close(idle.Client);
+                while (list.First is { } first && !Fresh(first.Value))
+                {
+                    stale.Add(first.Value);
+                    list.RemoveFirst();
+                }
+                if (list.Count == 0) _idle.Remove(target);
             }
-            foreach (var idle in Enumerable.Reverse(keep)) stack.Push(idle);
         }
+        foreach (var idle in stale) Close(idle.Client);
     }
 
-    /// <summary>QUIT and close, without making anybody wait for it.</summary>
+    /// <summary>QUIT and close, without making anybody wait for it; the connection's slot comes back when it is closed.</summary>
     public static void Close(RelaySmtpClient client) => _ = Task.Run(async () =>
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -81,7 +119,12 @@ internal sealed class SmtpConnectionCache : IDisposable
     public void Dispose()
     {
         _sweeper.Dispose();
-        foreach (var stack in _idle.Values)
-            while (stack.TryPop(out var idle)) Close(idle.Client);
+        List<Idle> all;
+        lock (_gate)
+        {
+            all = _idle.Values.SelectMany(list => list).ToList();
+            _idle.Clear();
+        }
+        foreach (var idle in all) Close(idle.Client);
     }
 }

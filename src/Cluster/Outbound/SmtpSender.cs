@@ -15,12 +15,26 @@ namespace Tunnel.Cluster.Outbound;
 /// family and source address are ours to choose), with MailKit for the session set-up and our
 /// own transaction for byte-exact data; the connection is then kept for the next message to the
 /// same server (<see cref="SmtpConnectionCache"/>). Per-recipient replies are kept: one refused
-/// recipient does not fail the others. Owns: SMTP connections. Does not own: which target to try
-/// next (the Courier walks the plan) or retries (Queue/).
+/// recipient does not fail the others. Connections stay within the node's limits
+/// (<see cref="ConnectionSlots"/>: per next-hop address and in all); a delivery that cannot have
+/// one within <c>capacity-wait</c> gets <see cref="TargetBusy"/>. Owns: SMTP connections. Does
+/// not own: which target to try next (the Courier walks the plan) or retries (Queue/).
 /// </summary>
-public sealed class SmtpSender(OutboundSettings settings) : IDisposable
+public sealed class SmtpSender : IDisposable
 {
-    private readonly SmtpConnectionCache _cache = new(settings.ConnectionCacheTime ?? TimeSpan.FromSeconds(2), settings.ConnectionReuseLimit);
+    private readonly OutboundSettings _settings;
+    private readonly ConnectionSlots _slots;
+    private readonly SmtpConnectionCache _cache;
+
+    public SmtpSender(OutboundSettings settings)
+    {
+        _settings = settings;
+        _slots = new ConnectionSlots(settings.MaxConnections, settings.ConnectionsPerAddress);
+        _cache = new SmtpConnectionCache(settings.ConnectionCacheTime ?? TimeSpan.FromSeconds(2), settings.ConnectionReuseLimit,
+            wanted: target => _slots.Wanted(target.EndPoint.Address));
+    }
+
+    public OutboundSettings Settings => _settings;
 
     public async Task<TransactionResult> SendAsync(DeliveryTarget target, Envelope envelope, IReadOnlyList<Recipient> recipients,
         ReadOnlyMemory<byte> message, CancellationToken cancel)
@@ -31,31 +45,53 @@ public sealed class SmtpSender(OutboundSettings settings) : IDisposable
             if (await TransactOnAsync(cached, target, envelope, recipients, message, reused: true, cancel) is { } result)
                 return result;
 
-        var opened = await OpenAsync(target, cancel);
+        if (await SlotAsync(target, cancel) is not { } slot)
+            return new TargetBusy($"no connection to {target} within {Format(_settings.Wait)}: {_slots.Why(target.EndPoint.Address)}");
+        var opened = await OpenAsync(target, slot, cancel);
         if (opened.Client is null) return opened.Unusable!;
         return (await TransactOnAsync(opened.Client, target, envelope, recipients, message, reused: false, cancel))!;
     }
 
     public void Dispose() => _cache.Dispose();
 
-    private async Task<(RelaySmtpClient? Client, TargetUnusable? Unusable)> OpenAsync(DeliveryTarget target, CancellationToken cancel)
+    /// <summary>
+    /// A place for a new connection to <paramref name="target"/> within the node's limits. When
+    /// there is none, the idle connection that has waited longest and holds what is missing (one
+    /// to the same address, else any) is closed to make room, and the delivery waits its turn up
+    /// to <c>capacity-wait</c>; null when it did not come.
+    /// </summary>
+    private async Task<ConnectionSlots.Permit?> SlotAsync(DeliveryTarget target, CancellationToken cancel)
+    {
+        var address = target.EndPoint.Address;
+        if (_slots.TryEnter(address) is { } permit) return permit;
+        var addressFull = _slots.OpenTo(address) >= _slots.PerAddress;
+        _cache.CloseOldest(addressFull ? cached => cached.EndPoint.Address.Equals(address) : _ => true);
+        return await _slots.EnterAsync(address, _settings.Wait, cancel);
+    }
+
+    private static string Format(TimeSpan wait) =>
+        wait >= TimeSpan.FromSeconds(1) ? $"{wait.TotalSeconds:0.#} s" : $"{wait.TotalMilliseconds:0} ms";
+
+    private async Task<(RelaySmtpClient? Client, TargetUnusable? Unusable)> OpenAsync(DeliveryTarget target, ConnectionSlots.Permit slot,
+        CancellationToken cancel)
     {
         var client = new RelaySmtpClient
         {
-            LocalDomain = settings.Hostname,
-            Timeout = (int)settings.CommandTimeout.TotalMilliseconds,
+            LocalDomain = _settings.Hostname,
+            Timeout = (int)_settings.CommandTimeout.TotalMilliseconds,
             // Opportunistic TLS (RFC 3207 as MTAs use it): a certificate we cannot verify still
             // encrypts, and refusing it would only push the mail to plain text.
             ServerCertificateValidationCallback = (_, _, _, _) => true,
+            Slot = slot, // given back when the client is disposed, whichever way that happens
         };
         var socket = new Socket(target.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            var source = target.EndPoint.AddressFamily == AddressFamily.InterNetwork ? settings.SourceIpv4 : settings.SourceIpv6;
+            var source = target.EndPoint.AddressFamily == AddressFamily.InterNetwork ? _settings.SourceIpv4 : _settings.SourceIpv6;
             if (source is not null) socket.Bind(new IPEndPoint(source, 0));
             using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancel))
             {
-                connectTimeout.CancelAfter(settings.ConnectTimeout);
+                connectTimeout.CancelAfter(_settings.ConnectTimeout);
                 try { await socket.ConnectAsync(target.EndPoint, connectTimeout.Token); }
                 catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
                 {
