@@ -11,16 +11,22 @@ namespace Tunnel.Cluster.Outbound;
 /// spool (only while the domain's reference to it exists), resolve the route, plan the targets
 /// (<see cref="RoutePlanner"/>: never ourselves, only what we may and can reach), then walk them
 /// until one runs a transaction. Every recipient comes back with a verdict; nothing here throws
-/// for mail reasons. Owns: the order of targets within an attempt. Does not own: when to
-/// attempt (Queue/).
+/// for mail reasons. The node's bounds on outbound work are kept on the way: bodies read and held
+/// (<see cref="BodyReader"/>), connections (<see cref="SmtpSender"/>); an attempt that waited
+/// for them in vain is deferred with 4.4.5. Owns: the order of targets within an attempt. Does
+/// not own: when to attempt (Queue/).
 /// </summary>
 public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPolicy policy, SmtpSender sender)
 {
+    private readonly BodyReader _bodies = new(spool, sender.Settings);
+
     public async Task<AttemptReport> AttemptAsync(string domain, MessageId id, Envelope envelope,
         IReadOnlyList<Recipient> recipients, CancellationToken cancel)
     {
         // The reference row is the truth that this domain owes the message: without it, nothing is sent.
-        var read = await spool.ReadForDeliveryAsync(id, domain, cancel);
+        using var read = await _bodies.ReadAsync(id, domain, cancel);
+        if (read.BusyReason is { } congestion)
+            return All(recipients, RecipientStatus.Deferred, Congested, congestion, down: false) with { Owed = read.Owed };
         if (!read.Owed) return new AttemptReport([], DestinationDown: false, NotOwed: true);
         if (read.Body is not { } message)
             return All(recipients, RecipientStatus.Failed, "5.3.0", "the message's content is missing from the spool", down: false);

@@ -19,4 +19,7 @@ public sealed record OutboundSettings(string Hostname, int Port, TimeSpan Connec
 {
     /// <summary><see cref="CapacityWait"/> with its default (1 minute).</summary>
     public TimeSpan Wait => CapacityWait ?? TimeSpan.FromMinutes(1);
+
+    /// <summary><see cref="Wait"/> for a deferral's reason: "1 min" reads better there than "00:01:00".</summary>
+    public string WaitText => Wait >= TimeSpan.FromSeconds(1) ? $"{Wait.TotalSeconds:0.#} s" : $"{Wait.TotalMilliseconds:0} ms";
 }

@@ -46,7 +46,7 @@ public sealed class SmtpSender : IDisposable
                 return result;
 
         if (await SlotAsync(target, cancel) is not { } slot)
-            return new TargetBusy($"no connection to {target} within {Format(_settings.Wait)}: {_slots.Why(target.EndPoint.Address)}");
+            return new TargetBusy($"no connection to {target} within {_settings.WaitText}: {_slots.Why(target.EndPoint.Address)}");
         var opened = await OpenAsync(target, slot, cancel);
         if (opened.Client is null) return opened.Unusable!;
         return (await TransactOnAsync(opened.Client, target, envelope, recipients, message, reused: false, cancel))!;
@@ -68,9 +68,6 @@ public sealed class SmtpSender : IDisposable
         _cache.CloseOldest(addressFull ? cached => cached.EndPoint.Address.Equals(address) : _ => true);
         return await _slots.EnterAsync(address, _settings.Wait, cancel);
     }
-
-    private static string Format(TimeSpan wait) =>
-        wait >= TimeSpan.FromSeconds(1) ? $"{wait.TotalSeconds:0.#} s" : $"{wait.TotalMilliseconds:0} ms";
 
     private async Task<(RelaySmtpClient? Client, TargetUnusable? Unusable)> OpenAsync(DeliveryTarget target, ConnectionSlots.Permit slot,
         CancellationToken cancel)
