@@ -216,7 +216,9 @@ public sealed class SettingsReader
     private long Bytes(string key, long min)
     {
         if (!Has(key)) return min;
-        var value = _config.GetByteSize(key);
+        long? value;
+        try { value = _config.GetByteSize(key); }
+        catch (FormatException) { value = null; } // "lots": HOCON throws rather than answering null
         if (value is null || value < min) { Problem(key, $"'{_config.GetString(key)}' is not a size of at least {min} bytes"); return min; }
         return value.Value;
     }
