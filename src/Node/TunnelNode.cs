@@ -96,9 +96,8 @@ public sealed class TunnelNode : IAsyncDisposable
                 sender.Dispose(); // QUIT to the servers whose connections we kept
                 return Task.FromResult(Done.Instance);
             });
-            var queueServices = new QueueServices(settings.Queue, spool,
-                new Courier(spool, resolver, routing, sender),
-                new Bouncer(spool, outbox, settings.Queue), mailLog);
+            var courier = new Courier(spool, resolver, routing, sender);
+            var queueServices = new QueueServices(settings.Queue, spool, courier, new Bouncer(spool, outbox, settings.Queue), mailLog);
             var queues = await sharding.StartAsync(
                 DomainQueueExtractor.TypeName,
                 domain => DomainQueue.Props(domain, queueServices),
@@ -108,7 +107,7 @@ public sealed class TunnelNode : IAsyncDisposable
             system.ActorOf(OutboxSweeper.Props(spool, queueRegion, mailLog, settings.Queue.SweepInterval, settings.Queue.OrphanAge),
                 "outbox-sweeper");
 
-            var ingress = IngressWiring(settings, outbox, mailLog, resolver, routing);
+            var ingress = IngressWiring(settings, outbox, mailLog, resolver, routing, courier);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
 
             // Shutdown (Ctrl-C, SIGTERM, tunnel cluster leave): refuse new SMTP connections with
@@ -170,7 +169,7 @@ public sealed class TunnelNode : IAsyncDisposable
 
     /// <summary>The SMTP front door's collaborators: relay policy, DNS verifier of tunnel domains, intake.</summary>
     private static IngressServices IngressWiring(TunnelSettings settings, Outbox outbox, MailLog mailLog, RouteResolver resolver,
-        RoutingPolicy routing)
+        RoutingPolicy routing, Courier courier)
     {
         var ingress = settings.Ingress;
         var intake = new MessageIntake(outbox, mailLog, ingress.Hostname);
@@ -178,7 +177,10 @@ public sealed class TunnelNode : IAsyncDisposable
             ? new TunnelDomainVerifier(resolver, ingress.Relay.PublicAddresses.Select(TunnelDomainRule.Canonical).ToHashSet(), routing,
                 ingress.Limits.CommandTimeout)
             : null;
-        return new IngressServices(ingress, new RelayPolicy(ingress.Relay), intake, mailLog, verifier);
+        var recipients = ingress.Relay.Verification is { Enabled: true } verification
+            ? new RecipientVerifier(courier.VerifyRecipientAsync, verification)
+            : null;
+        return new IngressServices(ingress, new RelayPolicy(ingress.Relay), intake, mailLog, verifier, recipients);
     }
 
     /// <summary>Stops the node the way Ctrl-C does.</summary>
@@ -233,6 +235,10 @@ public sealed class TunnelNode : IAsyncDisposable
         log.LogInformation("Relaying for: {Domains}{Verified}{Clients}", relay.Domains.Count == 0 ? "no configured domain" : string.Join(", ", relay.Domains.Order()),
             relay.VerifyMx ? $"; DNS-verified tunnel domains pointing at {string.Join(", ", relay.PublicAddresses)}" : "",
             relay.Clients.Count == 0 ? "; no authorised client networks" : $"; any domain for clients in {string.Join(", ", relay.Clients)}");
+        if (relay.Verification.Enabled)
+            log.LogInformation("Recipients of tunneled domains are verified with their MX before RCPT is accepted "
+                               + "(valid kept {Valid}, invalid {Invalid}; no answer: {Unknown})", relay.Verification.ValidFor,
+                relay.Verification.InvalidFor, relay.Verification.AcceptWhenUnknown ? "accept" : "450 4.1.1");
         log.LogInformation("STARTTLS: {Tls}", settings.Ingress.Certificate is { } certificate
             ? $"offered with {certificate.Subject} (expires {certificate.NotAfter:yyyy-MM-dd})" : "not offered (tunnel.tls not set)");
         log.LogInformation("Own addresses (never delivered to): {Own}", settings.Routing.OwnAddresses.Count == 0

@@ -61,6 +61,41 @@ public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPol
         return All(recipients, RecipientStatus.Deferred, "4.4.1", string.Join("; ", problems), down: true);
     }
 
+    /// <summary>
+    /// Recipient verification (<c>tunnel.relay.verify-recipients</c>): the route as for a
+    /// delivery, then the targets in order until one answers the probe. A route that can never
+    /// work (no such domain, null MX, only ourselves) makes the address undeliverable: refusing it
+    /// at RCPT beats bouncing it later. Whatever is only temporary is no answer.
+    /// </summary>
+    public async Task<Ingress.RecipientVerdict> VerifyRecipientAsync(Mailbox recipient, CancellationToken cancel)
+    {
+        var lookup = await resolver.ResolveAsync(recipient.Domain, cancel);
+        if (lookup is RouteFailure failure)
+            return failure.Permanent ? new Ingress.RecipientVerdict.Invalid($"{failure.Dsn} {failure.Detail}") : new Ingress.RecipientVerdict.Unknown(failure.Detail);
+        var plan = RoutePlanner.Plan((Route)lookup, policy);
+        if (plan is NoTargets none)
+            return none.Permanent ? new Ingress.RecipientVerdict.Invalid($"{none.Dsn} {none.Detail}") : new Ingress.RecipientVerdict.Unknown(none.Detail);
+        var problems = new List<string>();
+        foreach (var target in ((Targets)plan).List)
+        {
+            switch (await sender.ProbeAsync(target, recipient, cancel))
+            {
+                case ProbeAnswered { Code: >= 200 and < 300 }:
+                    return new Ingress.RecipientVerdict.Valid();
+                case ProbeAnswered { Code: >= 500 } refused:
+                    return new Ingress.RecipientVerdict.Invalid(refused.Reply);
+                case ProbeAnswered other:
+                    return new Ingress.RecipientVerdict.Unknown($"{target.Host} answered {other.Reply}");
+                case TargetBusy busy:
+                    return new Ingress.RecipientVerdict.Unknown(busy.Detail);
+                case TargetUnusable unusable:
+                    problems.Add(unusable.Detail);
+                    break;
+            }
+        }
+        return new Ingress.RecipientVerdict.Unknown(string.Join("; ", problems));
+    }
+
     /// <summary>RFC 3463 §3.5 X.4.5 "mail system congestion": this node's outbound limits, never the message's fault.</summary>
     private const string Congested = "4.4.5";
 

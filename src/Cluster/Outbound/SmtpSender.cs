@@ -52,6 +52,53 @@ public sealed class SmtpSender : IDisposable
         return (await TransactOnAsync(opened.Client, target, envelope, recipients, message, reused: false, cancel))!;
     }
 
+    /// <summary>
+    /// Asks <paramref name="target"/> whether it takes <paramref name="recipient"/>, without
+    /// sending anything (recipient verification, like Postfix's verify probes): MAIL FROM:&lt;&gt;,
+    /// RCPT TO:, then RSET; the connection goes back to the cache like a delivery's and counts
+    /// in the same limits. A refused MAIL is no answer about the recipient (4xx, so "unknown").
+    /// </summary>
+    public async Task<TransactionResult> ProbeAsync(DeliveryTarget target, Mailbox recipient, CancellationToken cancel)
+    {
+        for (var cached = _cache.Take(target); cached is not null; cached = _cache.Take(target))
+            if (await ProbeOnAsync(cached, target, recipient, cancel) is { } answer) return answer;
+        if (await SlotAsync(target, cancel) is not { } slot)
+            return new TargetBusy($"no connection to {target} within {_settings.WaitText}: {_slots.Why(target.EndPoint.Address)}");
+        var opened = await OpenAsync(target, slot, cancel);
+        if (opened.Client is null) return opened.Unusable!;
+        return await ProbeOnAsync(opened.Client, target, recipient, cancel)
+               ?? new TargetUnusable($"{target} broke off the probe");
+    }
+
+    /// <returns>The answer, or null when the connection turned out unusable (a cached one closed or out of step).</returns>
+    private async Task<TransactionResult?> ProbeOnAsync(RelaySmtpClient client, DeliveryTarget target, Mailbox recipient, CancellationToken cancel)
+    {
+        try
+        {
+            var mail = await client.CommandAsync("MAIL FROM:<>", cancel);
+            if ((int)mail.StatusCode == 503) { SmtpConnectionCache.Close(client); return null; }
+            var answer = (int)mail.StatusCode is >= 200 and < 300
+                ? await client.CommandAsync($"RCPT TO:<{recipient}>", cancel)
+                : null;
+            if (answer is { StatusCode: SmtpStatusCode.BadCommandSequence }) { SmtpConnectionCache.Close(client); return null; }
+            if (await ResetAsync(client, cancel)) _cache.Return(target, client);
+            else SmtpConnectionCache.Close(client);
+            return answer is null
+                ? new ProbeAnswered(451, $"{target.Host} refused the probe's null sender: {(int)mail.StatusCode} {mail.Response}")
+                : new ProbeAnswered((int)answer.StatusCode, $"{(int)answer.StatusCode} {answer.Response}");
+        }
+        catch (Exception e) when (e is IOException or SmtpProtocolException or OperationCanceledException && !cancel.IsCancellationRequested)
+        {
+            SmtpConnectionCache.Close(client);
+            return null;
+        }
+        catch
+        {
+            SmtpConnectionCache.Close(client);
+            throw;
+        }
+    }
+
     public void Dispose() => _cache.Dispose();
 
     /// <summary>

@@ -20,3 +20,6 @@ public sealed record TargetBusy(string Detail) : TransactionResult;
 
 /// <summary>The transaction ran: a verdict for every recipient, and whether the server offered DSN.</summary>
 public sealed record TransactionCompleted(IReadOnlyList<RecipientOutcome> Outcomes, bool NextHopOffersDsn) : TransactionResult;
+
+/// <summary>What a server answered a recipient probe (MAIL FROM:&lt;&gt;, RCPT TO: the recipient, RSET): its reply to RCPT.</summary>
+public sealed record ProbeAnswered(int Code, string Reply) : TransactionResult;

@@ -64,8 +64,6 @@ public sealed class SettingsReader
                 Duration("tunnel.relay.recipient-verification.timeout"),
                 Int("tunnel.relay.recipient-verification.max-entries", min: 1)),
         };
-        if (relay.Verification.Enabled) // until the probe of the real MX is wired (issue 13, item 8)
-            Problem("tunnel.relay.verify-recipients", "is not available in this build yet: leave it off");
         if (relay.VerifyMx && publicAddresses.Count == 0)
             Problem("tunnel.relay.verify-mx", "is on, but tunnel.public-addresses is empty: no MX host could ever point at us");
         var ingress = new IngressSettings(hostname, listen, limits, relay, Certificate("tunnel.tls.certificate", "tunnel.tls.key"),
