@@ -58,7 +58,11 @@ public sealed class SettingsReader
         if (relay.VerifyMx && publicAddresses.Count == 0)
             Problem("tunnel.relay.verify-mx", "is on, but tunnel.public-addresses is empty: no MX host could ever point at us");
         var ingress = new IngressSettings(hostname, listen, limits, relay, Certificate("tunnel.tls.certificate", "tunnel.tls.key"),
-            Int("tunnel.smtp.max-pending-messages", min: 1), Duration("tunnel.smtp.drain-timeout"));
+            Int("tunnel.smtp.max-pending-messages", min: 1), Duration("tunnel.smtp.drain-timeout"))
+        {
+            GreetingPassTtl = ZeroOrDuration("tunnel.smtp.greeting-pass-ttl"),
+            GreetingPassMax = Int("tunnel.smtp.greeting-pass-max", min: 1),
+        };
 
         var routing = new RoutingSettings(
             Endpoints("tunnel.dns.servers", defaultPort: 53),
