@@ -34,6 +34,10 @@ public sealed record BenchOptions
     public string? Json { get; init; }
     public bool Build { get; init; }
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The node's tunnel.smtp.greeting-delay (default 0s: off; production is 2s).</summary>
+    public TimeSpan GreetingDelay { get; init; } = TimeSpan.Zero;
+    /// <summary>The node's tunnel.smtp.greeting-pass-ttl; null: cluster.hocon's (1d).</summary>
+    public TimeSpan? GreetingPassTtl { get; init; }
 
     public bool OwnsNode => Targets.Count == 0 && !Calibrate && Scenario != FailoverScenario;
 
@@ -48,6 +52,9 @@ public sealed record BenchOptions
           --domains D          recipient domains d000.bench.test … (default 10)
           --per-connection P   messages per connection before QUIT and reconnect (default 20)
           --warmup W           messages sent and delivered before measuring, 0 for none (default 1000)
+          --greeting-delay T   the node's tunnel.smtp.greeting-delay (default 0s: off; production: 2s)
+          --greeting-pass-ttl T  the node's tunnel.smtp.greeting-pass-ttl, how long a client that waited
+                               is greeted at once (default: cluster.hocon's 1d; 0s: every connection waits)
         Scenarios of issue 12 (each starts its own nodes; see bench/README.md):
           --scenario outage    one node (SQLite, production queue settings), one destination whose MX
                                refuses connections for the whole run, C connections (default 20) sending
@@ -114,6 +121,8 @@ public sealed record BenchOptions
                 "--json" => options with { Json = Value() },
                 "--build" => options with { Build = true },
                 "--stall-timeout" => options with { StallTimeout = TimeSpan.FromSeconds(Positive(name, Value())) },
+                "--greeting-delay" => options with { GreetingDelay = ParseDuration(name, Value(), allowZero: true) },
+                "--greeting-pass-ttl" => options with { GreetingPassTtl = ParseDuration(name, Value(), allowZero: true) },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
         }
@@ -162,11 +171,11 @@ public sealed record BenchOptions
         text is LoadScenario or OutageScenario or FailoverScenario
             ? text : throw new ArgumentException($"{name}: '{text}' is not one of {LoadScenario}, {OutageScenario}, {FailoverScenario}");
 
-    /// <summary>"90" or "90s" → 90 seconds, "4m" → 4 minutes, "1h".</summary>
-    public static TimeSpan ParseDuration(string name, string text)
+    /// <summary>"90" or "90s" → 90 seconds, "4m" → 4 minutes, "1h"; "0s" only with <paramref name="allowZero"/>.</summary>
+    public static TimeSpan ParseDuration(string name, string text, bool allowZero = false)
     {
         var (number, unit) = text.EndsWith('s') ? (text[..^1], 1) : text.EndsWith('m') ? (text[..^1], 60) : text.EndsWith('h') ? (text[..^1], 3600) : (text, 1);
-        return int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 && (long)n * unit <= 24 * 3600
+        return int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && (n > 0 || allowZero) && (long)n * unit <= 24 * 3600
             ? TimeSpan.FromSeconds((long)n * unit)
             : throw new ArgumentException($"{name}: '{text}' is not a duration such as 90s, 4m or 1h");
     }

@@ -61,12 +61,14 @@ public sealed class BenchRig : IAsyncDisposable
     /// domains, the DNS server, the next hop's port, and a short retry schedule, so a deferral
     /// during a run costs seconds rather than the production 5 minutes (and is counted). The sink
     /// sits on ::1, so loopback is not a prohibited destination here, and both families are
-    /// reachable; the early-talker greeting delay is off (it is a per-connection wait, not work),
-    /// and one client address may open as many connections as the run needs (real senders come
+    /// reachable; the early-talker greeting delay is off (it is a per-connection wait, not work)
+    /// unless --greeting-delay sets it (with cluster.hocon's memory of clients that waited, unless
+    /// --greeting-pass-ttl sets that), and one client address may open as many connections as the run needs (real senders come
     /// from many addresses). With <paramref name="productionRetry"/> (--scenario outage) the retry
     /// schedule stays cluster.hocon's too: how the node backs off is what that scenario measures.
     /// </summary>
-    public static string NodeHocon(int domains, string dns, int sinkPort, string listen, string? dataPath, bool productionRetry = false) => $$"""
+    public static string NodeHocon(int domains, string dns, int sinkPort, string listen, string? dataPath, bool productionRetry = false,
+        TimeSpan greetingDelay = default, TimeSpan? greetingPassTtl = null) => $$"""
         tunnel {
           hostname = "tunnel.bench.test"
           smtp.listen = [{{listen}}]
@@ -77,7 +79,8 @@ public sealed class BenchRig : IAsyncDisposable
           outbound.families = ["ipv4", "ipv6"]
           outbound.prohibited = []
           outbound.nat64-prefix = ""
-          smtp.greeting-delay = 0s
+          smtp.greeting-delay = {{(int)greetingDelay.TotalMilliseconds}}ms
+          {{(greetingPassTtl is { } ttl ? $"smtp.greeting-pass-ttl = {(long)ttl.TotalSeconds}s" : "")}}
           # --idle opens up to 18,000 sessions from one address; the defaults (1000 in all,
           # 20 per client) protect a production node from exactly that.
           smtp.max-connections = 20000
@@ -112,7 +115,8 @@ public sealed class BenchRig : IAsyncDisposable
         {
             var config = Path.Combine(directory, "node.hocon");
             await File.WriteAllTextAsync(config, NodeHocon(domains, dns.EndPoint.ToString(), sink.EndPoint.Port,
-                $"\"{TunnelV4}:0\", \"[::1]:0\"", Path.Combine(directory, "data"), productionRetry: outage));
+                $"\"{TunnelV4}:0\", \"[::1]:0\"", Path.Combine(directory, "data"), productionRetry: outage,
+                options.GreetingDelay, options.GreetingPassTtl));
             var node = await NodeProcess.StartAsync(config);
             var smtp = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 }
                 .Select(f => node.SmtpEndpoints.First(e => e.AddressFamily == f)).ToList();

@@ -7,7 +7,11 @@ namespace Tunnel.Bench;
 /// <summary>What the clients saw of one phase (warm-up or measured).</summary>
 public sealed record InjectionResult(
     int Accepted, int Deferred, int Refused, int Unknown, int ConnectFailures,
-    long FirstMailTimestamp, long LastAcceptTimestamp, double[] LatenciesMs, IReadOnlyList<string> Problems);
+    long FirstMailTimestamp, long LastAcceptTimestamp, double[] LatenciesMs, IReadOnlyList<string> Problems)
+{
+    /// <summary>Per connection opened, the wait from the TCP connection to the greeting.</summary>
+    public double[] GreetingWaitsMs { get; init; } = [];
+}
 
 /// <summary>
 /// Sends messages <c>[from, from + count)</c> over C concurrent connections (alternating between
@@ -24,6 +28,7 @@ public sealed class LoadPhase(BenchRig rig, BenchOptions options, BenchMessage m
     private readonly ConcurrentQueue<int> _pending = new();
     private readonly ConcurrentDictionary<int, int> _attempts = new();
     private readonly List<double> _latencies = [];
+    private readonly List<double> _greetingWaits = [];
     private readonly ConcurrentQueue<string> _problems = new();
     private long _firstMail;
     private long _lastAccept;
@@ -37,8 +42,10 @@ public sealed class LoadPhase(BenchRig rig, BenchOptions options, BenchMessage m
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(i => Task.Run(() => WorkerAsync(i, cancel), cancel)));
         double[] latencies;
         lock (_latencies) latencies = _latencies.ToArray();
+        double[] greetingWaits;
+        lock (_greetingWaits) greetingWaits = _greetingWaits.ToArray();
         return new InjectionResult(_accepted, _deferred, _refused, _unknown, _connectFailures,
-            _firstMail, _lastAccept, latencies, _problems.Take(20).ToList());
+            _firstMail, _lastAccept, latencies, _problems.Take(20).ToList()) { GreetingWaitsMs = greetingWaits };
     }
 
     private async Task WorkerAsync(int index, CancellationToken cancel)
@@ -50,6 +57,7 @@ public sealed class LoadPhase(BenchRig rig, BenchOptions options, BenchMessage m
             try
             {
                 client = await SmtpLoadClient.OpenAsync(server, cancel);
+                lock (_greetingWaits) _greetingWaits.Add(client.GreetingWait.TotalMilliseconds);
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException && !cancel.IsCancellationRequested)
             {

@@ -17,6 +17,10 @@ public sealed record LoadResult(
     int SinkReceived, int Lost, int Duplicated, int Unasked, int Foreign,
     int NodeDeferrals, bool QueueDrained, int SinkConnections, IReadOnlyList<string> Problems)
 {
+    /// <summary>Client connections opened in the window, and how long the slowest waited for its greeting (the node's greeting delay shows here).</summary>
+    public int Connections { get; init; }
+    public double GreetingWaitMaxMs { get; init; }
+
     public static LoadResult From(BenchOptions options, InjectionResult injected, long? deliveredAt,
         CpuAccount cpuAccount, DeliveryCheck check, int deferrals, bool drained, int sinkConnections)
     {
@@ -39,7 +43,11 @@ public sealed record LoadResult(
             cpuAccount.OtherSeconds is { } other ? Round(other) : null,
             after?.PeakRssBytes, after?.RssBytes, after?.Threads,
             check.Received, check.Lost, check.Duplicated, check.Unasked, check.Foreign,
-            deferrals, drained, sinkConnections, injected.Problems);
+            deferrals, drained, sinkConnections, injected.Problems)
+        {
+            Connections = injected.GreetingWaitsMs.Length,
+            GreetingWaitMaxMs = Round(injected.GreetingWaitsMs.DefaultIfEmpty(0).Max()),
+        };
     }
 
     /// <summary>Messages sent but neither delivered nor accounted for: the run failed.</summary>

@@ -20,6 +20,7 @@ public sealed class LoadScenario(BenchRig rig, BenchOptions options, BenchMessag
         {
             Log($"warm-up: {options.Warmup} messages");
             var warm = await new LoadPhase(rig, options, messages, _accepted).RunAsync(0, options.Warmup, cancel);
+            Log($"warm-up: {warm.GreetingWaitsMs.Length} connections, {warm.GreetingWaitsMs.Count(ms => ms >= 1000)} of them waited 1 s or more for the greeting");
             await WaitForSinkAsync(0, warm.Accepted, cancel);
             await DrainAsync(warm.Accepted, cancel);
         }
@@ -36,6 +37,7 @@ public sealed class LoadScenario(BenchRig rig, BenchOptions options, BenchMessag
         var sinkConnections = rig.Sink.ConnectionCount - connectionsBefore;
         var drained = await DrainAsync(options.Warmup + injected.Accepted, cancel);
 
+        Log($"measured: {injected.GreetingWaitsMs.Length} connections, {injected.GreetingWaitsMs.Count(ms => ms >= 1000)} of them waited 1 s or more for the greeting");
         var check = DeliveryCheck.Of(rig.Sink.Messages, messages, _accepted);
         var deferrals = rig.CountLog("status=deferred");
         return LoadResult.From(options, injected, deliveredAt, cpu, check, deferrals, drained, sinkConnections);

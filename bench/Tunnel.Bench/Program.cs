@@ -20,7 +20,7 @@ catch (ArgumentException e)
 if (options.PrintConfig)
 {
     Console.WriteLine(BenchRig.NodeHocon(options.Domains, $"127.0.0.1:{options.DnsPort}", options.SinkPort,
-        "\"127.0.0.1:2525\", \"[::1]:2525\"", dataPath: null));
+        "\"127.0.0.1:2525\", \"[::1]:2525\"", dataPath: null, greetingDelay: options.GreetingDelay, greetingPassTtl: options.GreetingPassTtl));
     return 0;
 }
 #if DEBUG

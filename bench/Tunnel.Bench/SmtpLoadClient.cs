@@ -35,6 +35,9 @@ public sealed class SmtpLoadClient : IAsyncDisposable
 
     private SmtpLoadClient(Socket socket) => _socket = socket;
 
+    /// <summary>From the TCP connection to the greeting: the node's greeting delay, if it applied one.</summary>
+    public TimeSpan GreetingWait { get; private set; }
+
     public static async Task<SmtpLoadClient> ConnectAsync(IPEndPoint server, CancellationToken cancel)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -44,7 +47,9 @@ public sealed class SmtpLoadClient : IAsyncDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             timeout.CancelAfter(ReplyTimeout);
             await socket.ConnectAsync(server, timeout.Token);
+            var connected = Stopwatch.GetTimestamp();
             Expect(await client.ReadReplyAsync(cancel), 220, "greeting");
+            client.GreetingWait = Stopwatch.GetElapsedTime(connected);
             return client;
         }
         catch

@@ -23,6 +23,8 @@ public sealed class IngressSettingsReaderTests
         Assert.Empty(ingress.Relay.Clients);
         Assert.Empty(ingress.Relay.PublicAddresses);
         Assert.Null(ingress.Certificate);
+        Assert.Equal(TimeSpan.FromDays(1), ingress.GreetingPassTtl);
+        Assert.Equal(100_000, ingress.GreetingPassMax);
     }
 
     [Fact]
@@ -60,6 +62,8 @@ public sealed class IngressSettingsReaderTests
     [InlineData("tunnel.relay.clients = [\"192.0.2.0/33\"]", "tunnel.relay.clients")]
     [InlineData("tunnel.public-addresses = [\"tunnel.example\"]", "tunnel.public-addresses")]
     [InlineData("tunnel.smtp.greeting-delay = -1s", "tunnel.smtp.greeting-delay")]
+    [InlineData("tunnel.smtp.greeting-pass-ttl = -1s", "tunnel.smtp.greeting-pass-ttl")]
+    [InlineData("tunnel.smtp.greeting-pass-max = 0", "tunnel.smtp.greeting-pass-max")]
     [InlineData("tunnel.smtp.final-timeout = 0s", "tunnel.smtp.final-timeout")]
     [InlineData("tunnel.smtp.max-connections = 0", "tunnel.smtp.max-connections")]
     [InlineData("tunnel.smtp.max-connections-per-client = 0", "tunnel.smtp.max-connections-per-client")]

@@ -28,6 +28,12 @@ public sealed record IngressSettings(
     long MaxContentInFlight = 1L << 30)
 {
     public TimeSpan Drain => DrainTimeout ?? TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a client that waited for the greeting is greeted at once; zero: never (<c>tunnel.smtp.greeting-pass-ttl</c>, <see cref="GreetingPasses"/>).</summary>
+    public TimeSpan GreetingPassTtl { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>Client addresses remembered as having passed, at most (<c>tunnel.smtp.greeting-pass-max</c>).</summary>
+    public int GreetingPassMax { get; init; } = 100_000;
 }
 
 /// <summary>Per-session and per-node limits; every one has its key in <c>tunnel.smtp</c>.</summary>

@@ -14,7 +14,9 @@ namespace Tunnel.Cluster.Ingress;
 /// message instead of a restarting actor. On shutdown it drains: new connections get 421 4.3.2,
 /// sessions finish the transaction they are in and close, and the shutdown waits for them
 /// (bounded by <c>tunnel.smtp.drain-timeout</c>). While the node holds as much pending mail as it
-/// may (<see cref="IngressLoad"/>), new connections get 421 4.3.2 too.
+/// may (<see cref="IngressLoad"/>), new connections get 421 4.3.2 too. It remembers the clients
+/// that waited for the greeting (<see cref="GreetingPasses"/>), which their sessions report, and
+/// greets those at once.
 /// </summary>
 public sealed class SmtpListener : ReceiveActor
 {
@@ -23,6 +25,9 @@ public sealed class SmtpListener : ReceiveActor
 
     public sealed record Drained;
 
+    /// <summary>From a session whose client was tested with the greeting delay: it waited (passed) or talked first.</summary>
+    public sealed record GreetingTested(IPAddress Client, bool Passed);
+
     private sealed record Accepted(Socket Listener, Socket Connection);
     private sealed record AcceptFailed(Socket Listener, string Reason);
 
@@ -30,6 +35,7 @@ public sealed class SmtpListener : ReceiveActor
     private readonly IngressServices _services;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ConnectionLimiter _limiter;
+    private readonly GreetingPasses _greetingPasses;
     private readonly Dictionary<IActorRef, IPAddress> _clients = [];
     private readonly List<IActorRef> _waitingForDrain = [];
     private bool _draining;
@@ -43,6 +49,7 @@ public sealed class SmtpListener : ReceiveActor
         _listeners = listeners;
         _services = services;
         _limiter = new ConnectionLimiter(services.Settings.Limits.MaxConnections, services.Settings.Limits.MaxConnectionsPerClient);
+        _greetingPasses = new GreetingPasses(services.Settings.GreetingPassTtl, services.Settings.GreetingPassMax);
 
         Receive<Accepted>(accepted =>
         {
@@ -55,6 +62,11 @@ public sealed class SmtpListener : ReceiveActor
             _limiter.Release(client);
             _services.MailLog.Metrics.SessionClosed();
             if (_draining && _clients.Count == 0) ReportDrained();
+        });
+        Receive<GreetingTested>(tested =>
+        {
+            if (tested.Passed) _greetingPasses.Passed(tested.Client, Context.System.Scheduler.Now);
+            else _greetingPasses.TalkedEarly(tested.Client);
         });
         Receive<AcceptFailed>(failed =>
         {
@@ -149,7 +161,8 @@ public sealed class SmtpListener : ReceiveActor
             _ = RefuseAsync(connection, reply);
             return;
         }
-        var session = Context.ActorOf(SmtpSession.Props(connection, _services), $"session-{++_sessions}");
+        var greetingDelay = _greetingPasses.Holds(client, Context.System.Scheduler.Now) ? TimeSpan.Zero : _services.Settings.Limits.GreetingDelay;
+        var session = Context.ActorOf(SmtpSession.Props(connection, _services, greetingDelay), $"session-{++_sessions}");
         Context.Watch(session);
         _clients[session] = client;
         _services.MailLog.Metrics.SessionOpened(family);

@@ -8,7 +8,8 @@ namespace Tunnel.Cluster.Ingress;
 
 /// <summary>
 /// One SMTP connection (one actor each). It owns the socket, the buffers and the time: the
-/// greeting delay (an early talker is refused), the command and data timeouts (RFC 5321
+/// greeting delay (an early talker is refused; the listener chooses the delay, zero for a client
+/// that passed before, and is told the verdict), the command and data timeouts (RFC 5321
 /// §4.5.3.2). Everything the protocol decides is <see cref="SmtpConversation"/>'s (pure code);
 /// making a message durable is <see cref="MessageIntake"/>'s, the DNS verdict on a domain
 /// <see cref="TunnelDomainVerifier"/>'s, the handshake <see cref="TlsUpgrade"/>'s. One read is
@@ -29,6 +30,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     private readonly IngressServices _services;
     private readonly SessionLimits _limits;
     private readonly IPAddress _client;
+    private readonly TimeSpan _greetingDelay;
     private readonly SmtpConversation _conversation;
     private readonly InputBuffer _input = new(ReadSize);
     private Stream _stream;
@@ -38,11 +40,12 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Socket socket, IngressServices services) =>
-        Akka.Actor.Props.Create<SmtpSession>(socket, services);
+    public static Props Props(Socket socket, IngressServices services, TimeSpan greetingDelay) =>
+        Akka.Actor.Props.Create<SmtpSession>(socket, services, greetingDelay);
 
-    public SmtpSession(Socket socket, IngressServices services)
+    public SmtpSession(Socket socket, IngressServices services, TimeSpan greetingDelay)
     {
+        _greetingDelay = greetingDelay;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _services = services;
         _limits = services.Settings.Limits;
@@ -77,7 +80,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     {
         // The first read starts at once: bytes that arrive before the greeting are an early talker.
         // Without a delay the greeting is queued first, so nothing can count as talking early.
-        if (_limits.GreetingDelay > TimeSpan.Zero) Timers.StartSingleTimer("greeting", new GreetingDue(), _limits.GreetingDelay);
+        if (_greetingDelay > TimeSpan.Zero) Timers.StartSingleTimer("greeting", new GreetingDue(), _greetingDelay);
         else Self.Tell(new GreetingDue());
         Read();
     }
@@ -101,6 +104,8 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
     private async Task GreetAsync()
     {
         _greeted = true;
+        // Told before the greeting is written, so the client's next connection finds its pass.
+        if (_greetingDelay > TimeSpan.Zero) Context.Parent.Tell(new SmtpListener.GreetingTested(_client, Passed: true));
         _conversation.Greet();
         if (!await FlushAsync()) Context.Stop(Self);
     }
@@ -121,6 +126,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
             // RFC 5321 §4.3.1: the client waits for the greeting. One that talks first is a
             // spam engine not listening, or is probing for smuggling; it gets 554 and is gone.
             Timers.Cancel("greeting");
+            Context.Parent.Tell(new SmtpListener.GreetingTested(_client, Passed: false));
             _conversation.RefuseEarlyTalker();
             _services.MailLog.Refused(_client, SmtpReplies.EarlyTalker(_services.Settings.Hostname).ToString());
             await CloseAsync();

@@ -7,7 +7,8 @@ namespace Tunnel.Node.Cli;
 /// <summary>
 /// <c>tunnel config check [file]</c>: loads a configuration exactly as `tunnel run --config`
 /// would (defaults, the file, the environment) and validates it, explaining each problem with
-/// its key and that key's documentation from cluster.hocon. Exit 0 when valid, 78 when not.
+/// its key and that key's documentation from cluster.hocon; a key the node does not know is named
+/// with its file, line and the key it most likely means. Exit 0 when valid, 78 when not.
 /// </summary>
 public static class ConfigCommands
 {
@@ -34,8 +35,15 @@ public static class ConfigCommands
         }
         catch (ConfigurationException e)
         {
+            var unknown = e.UnknownKeys.ToDictionary(u => u.Problem);
             problems = e.Problems.Select(p =>
             {
+                // An unknown key has no documentation of its own: show that of the key it probably means.
+                if (unknown.TryGetValue(p, out var u))
+                    return new ConfigProblem(u.Key, u.Why, u.Suggestion is { } meant ? ConfigKeyDocs.For(docs, meant) : null)
+                    {
+                        File = u.File, Line = u.Line, Suggestion = u.Suggestion,
+                    };
                 var colon = p.IndexOf(": ", StringComparison.Ordinal);
                 var key = colon > 0 && p.StartsWith("tunnel.") ? p[..colon] : "";
                 return new ConfigProblem(key, key.Length > 0 ? p[(colon + 2)..] : p, key.Length > 0 ? ConfigKeyDocs.For(docs, key) : null);
@@ -69,8 +77,14 @@ public static class ConfigCommands
 }
 
 /// <param name="Key">The key, "" when the file does not parse at all.</param>
-/// <param name="Documentation">The key's comment in cluster.hocon.</param>
-public sealed record ConfigProblem(string Key, string Problem, string? Documentation);
+/// <param name="Documentation">The key's comment in cluster.hocon (for an unknown key: that of <see cref="Suggestion"/>).</param>
+public sealed record ConfigProblem(string Key, string Problem, string? Documentation)
+{
+    /// <summary>For an unknown key: the file and line it is written on, and the known key it most likely means.</summary>
+    public string? File { get; init; }
+    public int? Line { get; init; }
+    public string? Suggestion { get; init; }
+}
 
 public sealed record ConfigCheckView(string? File, bool Valid, IReadOnlyList<ConfigProblem> Problems);
 

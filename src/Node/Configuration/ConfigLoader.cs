@@ -30,28 +30,54 @@ public static class ConfigLoader
         return reader.ReadToEnd();
     }
 
-    /// <summary>Defaults, overlaid by <paramref name="file"/> when given, then by the environment.</summary>
+    /// <summary>
+    /// Defaults, overlaid by <paramref name="file"/> when given, then by the environment. A key of
+    /// the file that the defaults do not have (<see cref="KnownKeys"/>) is an error, reported with
+    /// every other problem of the configuration so that the operator fixes the file in one go.
+    /// </summary>
     public static Config Load(string? file, Func<string, string?>? environment = null)
     {
-        var config = ConfigurationFactory.ParseString(DefaultText());
+        var defaults = ConfigurationFactory.ParseString(DefaultText());
+        var config = defaults;
+        IReadOnlyList<UnknownKey> unknown = [];
         if (file is not null)
         {
             if (!File.Exists(file)) throw new ConfigurationException([$"--config: file '{file}' does not exist"]);
+            string text;
+            Config own;
             try
             {
-                config = Overlay(File.ReadAllText(file), config);
+                text = File.ReadAllText(file);
+                own = ConfigurationFactory.ParseString(text);
             }
-            catch (Exception e) when (e is not ConfigurationException)
+            catch (Exception e)
             {
                 // HOCON that does not parse: no key to name, but the parser's own words and position.
                 throw new ConfigurationException([$"{file}: not valid HOCON: {e.Message}"]);
             }
+            unknown = KnownKeys.From(defaults).UnknownIn(own, file, text);
+            config = own.WithFallback(config);
         }
         environment ??= System.Environment.GetEnvironmentVariable;
         foreach (var (variable, key) in Environment)
             if (environment(variable) is { } value)
                 config = Overlay($"{key} = {Quote(value)}", config);
+        if (unknown.Count > 0)
+            throw new ConfigurationException([.. unknown.Select(u => u.Problem), .. ProblemsWithValues(config)], unknown);
         return config;
+    }
+
+    private static IReadOnlyList<string> ProblemsWithValues(Config config)
+    {
+        try
+        {
+            SettingsReader.Read(config);
+            return [];
+        }
+        catch (ConfigurationException e)
+        {
+            return e.Problems;
+        }
     }
 
     /// <summary>HOCON text over a base configuration (tests build their node configuration this way).</summary>

@@ -69,7 +69,11 @@ public sealed class SettingsReader
         var ingress = new IngressSettings(hostname, listen, limits, relay, Certificate("tunnel.tls.certificate", "tunnel.tls.key"),
             Int("tunnel.smtp.max-pending-messages", min: 1), Duration("tunnel.smtp.drain-timeout"),
             Int("tunnel.smtp.max-pending-messages-per-client", min: 1),
-            Bytes("tunnel.smtp.max-content-in-flight", min: 65536));
+            Bytes("tunnel.smtp.max-content-in-flight", min: 65536))
+        {
+            GreetingPassTtl = ZeroOrDuration("tunnel.smtp.greeting-pass-ttl"),
+            GreetingPassMax = Int("tunnel.smtp.greeting-pass-max", min: 1),
+        };
 
         var routing = new RoutingSettings(
             Endpoints("tunnel.dns.servers", defaultPort: 53),
