@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using Tunnel.Cluster.Ingress;
 using Tunnel.Cluster.Ingress.Protocol;
+using Tunnel.Messages.Mail;
 using Xunit;
 
 namespace Tunnel.Tests.Unit;
@@ -86,5 +87,6 @@ public sealed class IngressPiecesTests
     private static object Sample(ParameterInfo parameter) => parameter.ParameterType == typeof(string) ? "x.example"
         : parameter.ParameterType == typeof(long) ? 1L
         : parameter.ParameterType == typeof(IEnumerable<string>) ? Array.Empty<string>()
+        : parameter.ParameterType == typeof(Mailbox) ? new Mailbox("user", "x.example")
         : throw new NotSupportedException(parameter.ParameterType.Name);
 }
