@@ -42,29 +42,32 @@ public sealed class StartTlsPicksTheCertificateBySni : IAsyncLifetime
         }
         """;
 
-    [Fact]
-    public async Task The_SNI_chooses_the_certificate_and_without_a_match_the_default_is_served()
+    [Theory]
+    [InlineData(AddressFamily.InterNetwork)]
+    [InlineData(AddressFamily.InterNetworkV6)]
+    public async Task The_SNI_chooses_the_certificate_and_without_a_match_the_default_is_served(AddressFamily family)
     {
-        var mx1 = await OpenSslClient.StartTlsAsync(Smtp, "mx1.example.com", _ca.RootFile);
+        var smtp = Node.Smtp(family);
+        var mx1 = await OpenSslClient.StartTlsAsync(smtp, "mx1.example.com", _ca.RootFile);
         Assert.Equal(["CN = mx1.example.com", "O = Tunnel tests, CN = Tunnel Test Intermediate CA"], mx1.Subjects); // the chain goes out
         Assert.True(mx1.Verified, mx1.Output); // a verifying sender accepts it for mx1.example.com
 
-        var wildcard = await OpenSslClient.StartTlsAsync(Smtp, "mx2.tunneled.example", _ca.RootFile);
+        var wildcard = await OpenSslClient.StartTlsAsync(smtp, "mx2.tunneled.example", _ca.RootFile);
         Assert.Equal("CN = *.tunneled.example", wildcard.Served);
         Assert.True(wildcard.Verified, wildcard.Output);
 
         // No SNI, a name no certificate covers, the bare domain of the wildcard, two labels under it.
         foreach (var name in new[] { null, "elsewhere.example", "tunneled.example", "a.b.tunneled.example" })
         {
-            var handshake = await OpenSslClient.StartTlsAsync(Smtp, name);
+            var handshake = await OpenSslClient.StartTlsAsync(smtp, name);
             Assert.True(handshake.Served == "CN = tunnel.test", $"SNI {name ?? "(none)"}: served {handshake.Served}");
         }
 
         // A sender that refuses a certificate not valid for its host ends the handshake: counted as a failure.
-        var refused = await OpenSslClient.StartTlsAsync(Smtp, "mx1.unknown.example", _ca.RootFile, refuseUnverified: true);
+        var refused = await OpenSslClient.StartTlsAsync(smtp, "mx1.unknown.example", _ca.RootFile, refuseUnverified: true);
         Assert.False(refused.Verified);
         // A client that says STARTTLS and then no TLS at all.
-        await using (var client = await Node.OpenAsync(AddressFamily.InterNetwork))
+        await using (var client = await Node.OpenAsync(family))
         {
             await client.CommandAsync("EHLO client.example");
             Assert.StartsWith("220 ", await client.CommandAsync("STARTTLS"));

@@ -35,7 +35,7 @@ public static partial class OpenSslClient
     /// <param name="refuseUnverified">Abort the handshake when verification fails, as a verifying MTA does (-verify_return_error).</param>
     public static async Task<OpenSslHandshake> StartTlsAsync(IPEndPoint server, string? serverName, string? caFile = null, bool refuseUnverified = false)
     {
-        var arguments = new List<string> { "s_client", "-starttls", "smtp", "-connect", $"{server.Address}:{server.Port}", "-showcerts" };
+        var arguments = new List<string> { "s_client", "-starttls", "smtp", "-connect", server.ToString() /* [::1]:port for IPv6 */, "-showcerts" };
         arguments.AddRange(serverName is null ? ["-noservername"] : ["-servername", serverName]);
         if (caFile is not null)
         {

@@ -11,7 +11,8 @@ namespace Tunnel.Cluster.Ingress.Tls;
 /// served instead. Polling, not inotify: it works the same on every file system (NFS, bind
 /// mounts, Kubernetes secrets that swap a symlink) and costs a few reads a minute. Owns the time;
 /// what changed and what to keep is the store's. <see cref="ReloadNow"/> does the same at once
-/// and answers with the <see cref="ReloadOutcome"/> (tests, and an operator who cannot wait).
+/// and answers with the <see cref="ReloadOutcome"/> (<c>TunnelNode.ReloadCertificatesAsync</c>,
+/// which the tests use to reload deterministically).
 /// </summary>
 public sealed class CertificateWatcher : ReceiveActor, IWithTimers
 {
