@@ -66,6 +66,8 @@ public sealed class StartTlsPicksTheCertificateBySni : IAsyncLifetime
         // A sender that refuses a certificate not valid for its host ends the handshake: counted as a failure.
         var refused = await OpenSslClient.StartTlsAsync(smtp, "mx1.unknown.example", _ca.RootFile, refuseUnverified: true);
         Assert.False(refused.Verified);
+        await Eventually.Until(() => Node.Node.MailLog.Lines.Any(l => l.Contains("STARTTLS handshake failed, certificate default offered")),
+            TimeSpan.FromSeconds(10), "the mail log to say which certificate the client refused");
         // A client that says STARTTLS and then no TLS at all.
         await using (var client = await Node.OpenAsync(family))
         {

@@ -205,6 +205,9 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
         {
             metrics.TlsHandshakeFailed(chosen);
+            // Postfix's "SSL_accept error from …": with the certificate offered, since a sender
+            // refusing it is the usual reason (a tunneled host without its certificate).
+            _services.MailLog.Disconnected(_client, $"STARTTLS handshake failed, certificate {chosen} offered: {e.Message}");
             Context.Stop(Self); // a failed handshake leaves no usable channel to say so on
             return;
         }
