@@ -115,8 +115,11 @@ public sealed class TunnelNode : IAsyncDisposable
             IActorRef? certificateWatcher = null;
             if (ingress.Certificates is { } certificates)
             {
-                metrics.WatchCertificates(() => certificates.Current.All.Select(c =>
-                    (ReferenceEquals(c, certificates.Current.Default) ? ServerCertificates.DefaultLabel : c.Name, c.NotAfterUtc)));
+                metrics.WatchCertificates(() =>
+                {
+                    var current = certificates.Current;
+                    return current.All.Select(c => (ReferenceEquals(c, current.Default) ? ServerCertificates.DefaultLabel : c.Name, c.NotAfterUtc));
+                });
                 certificateWatcher = system.ActorOf(CertificateWatcher.Props(certificates, metrics, settings.Ingress.CertificateReloadInterval),
                     "certificate-watcher");
             }

@@ -138,7 +138,11 @@ public sealed class TunnelMetrics
     private void UpdateCertificateGauges()
     {
         var now = DateTime.UtcNow;
-        foreach (var (label, notAfter) in _certificates()) _certificateExpiry.WithLabels(label).Set(Math.Round((notAfter - now).TotalSeconds));
+        var served = _certificates().ToList();
+        // A renewal under another first name: the old name is no longer served, so no longer reported.
+        foreach (var gone in _certificateExpiry.GetAllLabelValues().Select(l => l[0]).Except(served.Select(c => c.Label)).ToList())
+            _certificateExpiry.RemoveLabelled(gone);
+        foreach (var (label, notAfter) in served) _certificateExpiry.WithLabels(label).Set(Math.Round((notAfter - now).TotalSeconds));
     }
 
     private void UpdateQueueGauges()

@@ -25,7 +25,7 @@ public sealed record ServerCertificates(ServerCertificate Default, IReadOnlyList
     /// </summary>
     public (ServerCertificate Certificate, bool Covers, bool IsDefault) For(string host)
     {
-        var (certificate, label) = Select(host);
+        var (certificate, _) = Select(host);
         var name = ServerNameMatch.Normalise(host) ?? "";
         return (certificate, certificate.DnsNames.Any(n => ServerNameMatch.Matches(n, name)), ReferenceEquals(certificate, Default));
     }
