@@ -46,5 +46,26 @@ public sealed class ConfigCheckNamesTheCertificateFile : IDisposable
         Assert.Equal(4, problem.GetProperty("line").GetInt32());
     }
 
+    [Fact]
+    public async Task A_valid_file_lists_the_certificates_it_serves()
+    {
+        var main = _ca.Issue("default", ["tunnel.test"]);
+        var wildcard = _ca.Issue("wild", ["*.example.org", "example.org"]);
+        var file = Path.Combine(_ca.Directory, "valid.hocon");
+        await File.WriteAllTextAsync(file, $$"""
+            tunnel.tls {
+              certificate = "{{main.Certificate}}", key = "{{main.Key}}"
+              certificates = [{ certificate = "{{wildcard.Certificate}}", key = "{{wildcard.Key}}" }]
+            }
+            """);
+
+        var result = await Cli.RunAsync("config", "check", file);
+
+        Assert.True(result.Code == 0, result.ToString());
+        Assert.Matches(@"
+  tls      default tunnel\.test \(expires \d{4}-\d\d-\d\d\); by SNI: \*\.example\.org \(expires \d{4}-\d\d-\d\d\)
+", result.Output);
+    }
+
     public void Dispose() => _ca.Dispose();
 }

@@ -67,6 +67,10 @@ public static class ConfigCommands
             console.Out.WriteLine($"  admin    {(settings.Admin.Listen is { } admin ? admin + (settings.Admin.RequiresToken ? " (token required)" : "") : "off")}");
             console.Out.WriteLine($"  storage  {settings.Storage.Provider}");
             console.Out.WriteLine($"  relay    {(settings.Ingress.Relay.Domains.Count == 0 ? "no domain" : string.Join(", ", settings.Ingress.Relay.Domains.Order()))}");
+            console.Out.WriteLine(settings.Ingress.Certificates is { } tls
+                ? $"  tls      default {tls.Default.Name} (expires {tls.Default.NotAfterUtc:yyyy-MM-dd})"
+                  + (tls.ByName.Count == 0 ? "" : "; by SNI: " + string.Join(", ", tls.ByName.Select(c => $"{c.Name} (expires {c.NotAfterUtc:yyyy-MM-dd})")))
+                : "  tls      STARTTLS not offered");
             console.Out.WriteLine($"  cluster  {settings.Cluster.Hostname}:{settings.Cluster.Port}, seeds: {(settings.Cluster.Seeds.Count == 0 ? "none" : string.Join(", ", settings.Cluster.Seeds.Select(s => $"{s.Host}:{s.Port}")))}");
         }
         else
