@@ -8,7 +8,10 @@
 # What the tests need besides the SDK: PostgreSQL's server binaries (Debian's postgresql
 # package, installed here when missing; the tests start private servers of their own on
 # loopback ports and stop them), and for the namespace demo root, iproute2 and procps (installed
-# when missing; without root or `ip netns` the demo is counted as one skipped). SQLite is
+# when missing; without root or `ip netns` the demo is counted as one skipped), and for the TLS
+# tests OpenSSL's command-line client and Postfix (Debian's openssl and postfix, installed when
+# missing; Postfix as "No configuration", so the package starts no system mail server: the tests
+# run private instances of their own, as root, and stop them). SQLite is
 # embedded; the DNS and MX servers the tests talk to are started by the tests themselves on
 # 127.0.0.0/8 and ::1, and by the demo inside its own namespaces.
 set -uo pipefail
@@ -18,6 +21,17 @@ if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     echo "installing PostgreSQL (Debian package postgresql) for the storage and cluster tests"
     if ! { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }; then
         echo "cannot install postgresql (apt-get failed)"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+fi
+
+if [ ! -x /usr/sbin/postfix ] || ! command -v openssl >/dev/null; then
+    echo "installing Postfix and OpenSSL (Debian packages postfix, openssl) for the TLS tests"
+    if ! { export DEBIAN_FRONTEND=noninteractive
+           echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections \
+           && apt-get update -qq && apt-get install -y -qq postfix openssl >/dev/null; }; then
+        echo "cannot install postfix and openssl (apt-get failed)"
         echo "0 passed, 1 failed"
         exit 1
     fi

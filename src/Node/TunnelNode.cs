@@ -6,6 +6,7 @@ using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using Tunnel.Cluster.Bounces;
 using Tunnel.Cluster.Ingress;
+using Tunnel.Cluster.Ingress.Tls;
 using Tunnel.Cluster.Observability;
 using Tunnel.Cluster.Outbound;
 using Tunnel.Cluster.Queue;
@@ -27,10 +28,12 @@ namespace Tunnel.Node;
 public sealed class TunnelNode : IAsyncDisposable
 {
     private readonly IActorRef _listener;
+    private readonly IActorRef? _certificateWatcher;
 
     private TunnelNode(ActorSystem system, IActorRef listener, IReadOnlyList<IPEndPoint> smtpEndpoints, SpoolStore spool,
-        AdminEndpoint? admin, TunnelMetrics metrics)
+        AdminEndpoint? admin, TunnelMetrics metrics, IActorRef? certificateWatcher)
     {
+        _certificateWatcher = certificateWatcher;
         System = system;
         _listener = listener;
         SmtpEndpoints = smtpEndpoints;
@@ -109,6 +112,17 @@ public sealed class TunnelNode : IAsyncDisposable
 
             var ingress = IngressWiring(settings, outbox, mailLog, resolver, routing, courier);
             var listener = system.ActorOf(SmtpListener.Props(sockets, ingress), "smtp");
+            IActorRef? certificateWatcher = null;
+            if (ingress.Certificates is { } certificates)
+            {
+                metrics.WatchCertificates(() =>
+                {
+                    var current = certificates.Current;
+                    return current.All.Select(c => (ReferenceEquals(c, current.Default) ? ServerCertificates.DefaultLabel : c.Name, c.NotAfterUtc));
+                });
+                certificateWatcher = system.ActorOf(CertificateWatcher.Props(certificates, metrics, settings.Ingress.CertificateReloadInterval),
+                    "certificate-watcher");
+            }
 
             // Shutdown (Ctrl-C, SIGTERM, tunnel cluster leave): refuse new SMTP connections with
             // 421 4.3.2 and let the sessions finish their transactions, then (later phases) leave
@@ -133,7 +147,7 @@ public sealed class TunnelNode : IAsyncDisposable
 
             LogStartup(log, system, settings, bound, routing, storage);
             started = true;
-            return new TunnelNode(system, listener, bound, spool, admin, metrics);
+            return new TunnelNode(system, listener, bound, spool, admin, metrics, certificateWatcher);
         }
         catch
         {
@@ -182,6 +196,14 @@ public sealed class TunnelNode : IAsyncDisposable
             : null;
         return new IngressServices(ingress, new RelayPolicy(ingress.Relay), intake, mailLog, verifier, recipients);
     }
+
+    /// <summary>
+    /// Reads the certificate files now rather than at the next poll of <c>tunnel.tls.reload-interval</c>,
+    /// and says what was loaded and what failed (and is logged as the poll would).
+    /// </summary>
+    public Task<ReloadOutcome> ReloadCertificatesAsync() => _certificateWatcher is { } watcher
+        ? watcher.Ask<ReloadOutcome>(CertificateWatcher.ReloadNow.Instance, TimeSpan.FromSeconds(30))
+        : throw new InvalidOperationException("STARTTLS is not offered (tunnel.tls.certificate is not set): no certificate to reload");
 
     /// <summary>Stops the node the way Ctrl-C does.</summary>
     public Task StopAsync() => CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
@@ -239,8 +261,15 @@ public sealed class TunnelNode : IAsyncDisposable
             log.LogInformation("Recipients of tunneled domains are verified with their MX before RCPT is accepted "
                                + "(valid kept {Valid}, invalid {Invalid}; no answer: {Unknown})", relay.Verification.ValidFor,
                 relay.Verification.InvalidFor, relay.Verification.AcceptWhenUnknown ? "accept" : "450 4.1.1");
-        log.LogInformation("STARTTLS: {Tls}", settings.Ingress.Certificate is { } certificate
-            ? $"offered with {certificate.Subject} (expires {certificate.NotAfter:yyyy-MM-dd})" : "not offered (tunnel.tls not set)");
+        if (settings.Ingress.Certificates is { } certificates)
+        {
+            log.LogInformation("STARTTLS: offered; default certificate {Name} (expires {Expiry:yyyy-MM-dd}); files read again every {Interval}",
+                certificates.Default.Name, certificates.Default.NotAfterUtc, settings.Ingress.CertificateReloadInterval);
+            foreach (var certificate in certificates.ByName)
+                log.LogInformation("STARTTLS: for SNI {Names}: {Name} (expires {Expiry:yyyy-MM-dd})", string.Join(", ", certificate.DnsNames),
+                    certificate.Name, certificate.NotAfterUtc);
+        }
+        else log.LogInformation("STARTTLS: not offered (tunnel.tls not set)");
         log.LogInformation("Own addresses (never delivered to): {Own}", settings.Routing.OwnAddresses.Count == 0
             ? "none besides the listen endpoints" : string.Join(", ", settings.Routing.OwnAddresses));
         log.LogInformation("DNS: {Dns}; next hops on port {Port}", settings.Routing.DnsServers.Count == 0

@@ -39,6 +39,7 @@ public sealed class DnsPlanListsTheRecordsToPublish : IAsyncLifetime
         [
             "; Records to publish so that the tunnel carries mail for these MX hosts (draft-mrosenau-email-ipv4-to-6 §2.1).",
             "; The tunnel's addresses (tunnel.public-addresses): 192.0.1.30, 192.0.1.31, 2001:db8:ffff::1",
+            "; warning: STARTTLS is not offered (tunnel.tls.certificate is not set): senders that require TLS (MTA-STS, DANE) cannot deliver through the tunnel",
             "",
             "; mx1.example.com: IPv6-only: IPv4 senders reach it through the tunnel (§2.2) [own: 2001:db8:ffff::2:1]",
             "mx1.example.com.\t3600\tIN\tA\t192.0.1.30\t; already published",

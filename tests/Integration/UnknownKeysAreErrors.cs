@@ -22,7 +22,7 @@ public sealed class UnknownKeysAreErrors : IDisposable
           smtp {
             greting-delay = 5s
           }
-          tls.certificates = "/etc/tunnel/cert.pem"
+          tls.certficate = "/etc/tunnel/cert.pem"
         }
         """;
 
@@ -42,7 +42,7 @@ public sealed class UnknownKeysAreErrors : IDisposable
         Assert.Equal($"{file}: 4 problem(s)", lines[0]);
         Assert.Contains($"  tunnel.relay.domans: unknown key ({file}:2); did you mean tunnel.relay.domains?", lines);
         Assert.Contains($"  tunnel.smtp.greting-delay: unknown key ({file}:4); did you mean tunnel.smtp.greeting-delay?", lines);
-        Assert.Contains($"  tunnel.tls.certificates: unknown key ({file}:6); did you mean tunnel.tls.certificate?", lines);
+        Assert.Contains($"  tunnel.tls.certficate: unknown key ({file}:6); did you mean tunnel.tls.certificate?", lines);
         // Under each, the documentation of the key it probably means.
         Assert.Contains(lines, l => l.StartsWith("      # Domains we accept mail for"));
         Assert.Contains("  tunnel.smtp.max-errors: 'many' is not a whole number", lines);
@@ -83,7 +83,7 @@ public sealed class UnknownKeysAreErrors : IDisposable
         Assert.DoesNotContain("SMTP listening on", failure);
         Assert.Contains($"tunnel.relay.domans: unknown key ({file}:2); did you mean tunnel.relay.domains?", failure);
         Assert.Contains($"tunnel.smtp.greting-delay: unknown key ({file}:4)", failure);
-        Assert.Contains($"tunnel.tls.certificates: unknown key ({file}:6)", failure);
+        Assert.Contains($"tunnel.tls.certficate: unknown key ({file}:6)", failure);
     }
 
     /// <summary>

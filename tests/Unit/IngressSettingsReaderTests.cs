@@ -22,7 +22,7 @@ public sealed class IngressSettingsReaderTests
         Assert.False(ingress.Relay.VerifyMx);
         Assert.Empty(ingress.Relay.Clients);
         Assert.Empty(ingress.Relay.PublicAddresses);
-        Assert.Null(ingress.Certificate);
+        Assert.Null(ingress.Certificates);
         Assert.Equal(TimeSpan.FromDays(1), ingress.GreetingPassTtl);
         Assert.Equal(100_000, ingress.GreetingPassMax);
     }
@@ -83,10 +83,10 @@ public sealed class IngressSettingsReaderTests
     {
         var (certificate, key) = Integration.TestCertificate.WritePem();
 
-        var loaded = Read($"tunnel.tls {{ certificate = {ConfigLoader.Quote(certificate)}, key = {ConfigLoader.Quote(key)} }}").Ingress.Certificate;
+        var loaded = Read($"tunnel.tls {{ certificate = {ConfigLoader.Quote(certificate)}, key = {ConfigLoader.Quote(key)} }}").Ingress.Certificates;
 
         Assert.NotNull(loaded);
-        Assert.True(loaded.HasPrivateKey);
+        Assert.True(loaded.Default.Leaf.HasPrivateKey);
         File.WriteAllText(key, "not a key");
         var problem = Assert.Throws<ConfigurationException>(() =>
             Read($"tunnel.tls {{ certificate = {ConfigLoader.Quote(certificate)}, key = {ConfigLoader.Quote(key)} }}"));

@@ -38,7 +38,7 @@ public sealed class KnownKeysTests
     [Theory]
     [InlineData("tunnel.relay.domans = []", "tunnel.relay.domans", "tunnel.relay.domains")]
     [InlineData("tunnel.smtp.greting-delay = 1s", "tunnel.smtp.greting-delay", "tunnel.smtp.greeting-delay")]
-    [InlineData("tunnel.tls.certificates = x", "tunnel.tls.certificates", "tunnel.tls.certificate")]
+    [InlineData("tunnel.tls.certficate = x", "tunnel.tls.certficate", "tunnel.tls.certificate")]
     [InlineData("tunnel { smpt { max-errors = 3 } }", "tunnel.smpt", "tunnel.smtp")]                     // only the outermost unknown key
     [InlineData("tunnel.smtp.verify-mx = on", "tunnel.smtp.verify-mx", "tunnel.relay.verify-mx")]        // right name, wrong section
     [InlineData("tunel.hostname = x", "tunel", "tunnel")]                                               // nothing reads a top-level block but tunnel and akka

@@ -1,3 +1,4 @@
+using Tunnel.Cluster.Ingress.Tls;
 using Tunnel.Cluster.Observability;
 
 namespace Tunnel.Cluster.Ingress;
@@ -11,4 +12,7 @@ public sealed record IngressServices(IngressSettings Settings, RelayPolicy Relay
     public IngressLoad Load { get; } = new(Settings.MaxPendingMessages, Settings.MaxPendingMessagesPerClient);
 
     public ContentBudget Content { get; } = new(Settings.MaxContentInFlight);
+
+    /// <summary>The certificates STARTTLS serves now (reloaded by <see cref="CertificateWatcher"/>); null: STARTTLS is not offered.</summary>
+    public CertificateStore? Certificates { get; } = Settings.Certificates is { } initial ? new CertificateStore(initial) : null;
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
+using Tunnel.Cluster.Ingress.Tls;
 
 namespace Tunnel.Cluster.Ingress;
 
@@ -8,7 +8,8 @@ namespace Tunnel.Cluster.Ingress;
 /// <param name="Listen">Endpoints to accept SMTP on; an IPv6 one never takes IPv4 (IPV6_V6ONLY).</param>
 /// <param name="Limits">Sizes, counts and timeouts of one session.</param>
 /// <param name="Relay">Whom and what we relay for.</param>
-/// <param name="Certificate">Server certificate with its private key for STARTTLS (RFC 3207); null: STARTTLS is not offered.</param>
+/// <param name="Certificates">Server certificates for STARTTLS (RFC 3207), as loaded at start: the default
+/// (<c>tunnel.tls.certificate</c>) and those chosen by SNI (<c>tunnel.tls.certificates</c>); null: STARTTLS is not offered.</param>
 /// <param name="MaxPendingMessages">Transactions (MAIL to the reply after the data) the node holds at once; beyond it new MAIL
 /// gets 451 4.3.1 and new connections 421 4.3.2, so memory stays bounded (<c>tunnel.smtp.max-pending-messages</c>).</param>
 /// <param name="DrainTimeout">On shutdown, how long sessions may take to finish their transaction (<c>tunnel.smtp.drain-timeout</c>).</param>
@@ -21,7 +22,7 @@ public sealed record IngressSettings(
     IReadOnlyList<IPEndPoint> Listen,
     SessionLimits Limits,
     RelaySettings Relay,
-    X509Certificate2? Certificate = null,
+    ServerCertificates? Certificates = null,
     int MaxPendingMessages = 500,
     TimeSpan? DrainTimeout = null,
     int MaxPendingMessagesPerClient = 10,
@@ -34,6 +35,9 @@ public sealed record IngressSettings(
 
     /// <summary>Client addresses remembered as having passed, at most (<c>tunnel.smtp.greeting-pass-max</c>).</summary>
     public int GreetingPassMax { get; init; } = 100_000;
+
+    /// <summary>How often the certificate files are read again to pick up a renewal (<c>tunnel.tls.reload-interval</c>).</summary>
+    public TimeSpan CertificateReloadInterval { get; init; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Per-session and per-node limits; every one has its key in <c>tunnel.smtp</c>.</summary>

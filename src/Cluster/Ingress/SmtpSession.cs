@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Tunnel.Cluster.Ingress.Protocol;
+using Tunnel.Cluster.Observability;
 
 namespace Tunnel.Cluster.Ingress;
 
@@ -52,7 +53,7 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
         _client = ((IPEndPoint)socket.RemoteEndPoint!).Address;
         if (_client.IsIPv4MappedToIPv6) _client = _client.MapToIPv4();
         _conversation = new SmtpConversation(services.Settings.Hostname, _limits, services.Relay, _client,
-            tlsOffered: services.Settings.Certificate is not null,
+            tlsOffered: services.Certificates is not null,
             messageRefused: reply => services.MailLog.Refused(_client, reply.ToString()),
             recipientRefused: (reply, from, to) => services.MailLog.RecipientRefused(_client, reply.ToString(), from, to),
             budget: services.Content, verification: services.Settings.Relay.Verification);
@@ -195,15 +196,22 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
         // RFC 3207 §4.2 and CVE-2011-0411: whatever the client pipelined after STARTTLS came in
         // the clear and must not be executed inside TLS.
         _input.Clear();
+        var metrics = _services.MailLog.Metrics;
+        var chosen = TunnelMetrics.NoCertificate; // until the ClientHello is read
         try
         {
-            _stream = await TlsUpgrade.AuthenticateAsync(_stream, _services.Settings.Certificate!, _limits.CommandTimeout);
+            _stream = await TlsUpgrade.AuthenticateAsync(_stream, _services.Certificates!, _limits.CommandTimeout, label => chosen = label);
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
         {
+            metrics.TlsHandshakeFailed(chosen);
+            // Postfix's "SSL_accept error from …": with the certificate offered, since a sender
+            // refusing it is the usual reason (a tunneled host without its certificate).
+            _services.MailLog.Disconnected(_client, $"STARTTLS handshake failed, certificate {chosen} offered: {e.Message}");
             Context.Stop(Self); // a failed handshake leaves no usable channel to say so on
             return;
         }
+        metrics.TlsHandshake(chosen);
         _conversation.TlsStarted();
         Read();
     }

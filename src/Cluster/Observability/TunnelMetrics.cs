@@ -30,6 +30,14 @@ public sealed class TunnelMetrics
     private readonly Gauge _queueDomains;
     private readonly Counter _orphans;
     private readonly Counter _sweptAdoptions;
+    private readonly Counter _tlsHandshakes;
+    private readonly Counter _tlsFailures;
+    private readonly Counter _certificateReloads;
+    private readonly Gauge _certificateExpiry;
+    private Func<IEnumerable<(string Label, DateTime NotAfterUtc)>> _certificates = () => [];
+
+    /// <summary>The certificate label of a handshake that failed before the client's hello chose one.</summary>
+    public const string NoCertificate = "none";
 
     public TunnelMetrics() : this(Metrics.NewCustomRegistry()) { }
 
@@ -61,10 +69,21 @@ public sealed class TunnelMetrics
             "Spool rows the sweep removed: bodies no domain referenced, references whose body was gone (kind: body, reference).", "kind");
         _sweptAdoptions = factory.CreateCounter("tunnel_queue_sweep_notices_total",
             "Messages the outbox sweep found unadopted past its bound and told their domain queue about again (a notice was lost).");
+        _tlsHandshakes = factory.CreateCounter("tunnel_tls_handshakes_total",
+            "STARTTLS handshakes completed, by the certificate served: its first DNS name, or default (no SNI, or no certificate named the SNI).",
+            "certificate");
+        _tlsFailures = factory.CreateCounter("tunnel_tls_handshake_failures_total",
+            "STARTTLS handshakes that failed (the client refused our certificate, spoke no TLS, timed out), by the certificate offered "
+            + "(none when the client's hello never came).", "certificate");
+        _certificateReloads = factory.CreateCounter("tunnel_tls_certificate_reloads_total",
+            "Certificate files read again after they changed, by result: loaded (now served), failed (the old certificate kept).", "result");
+        _certificateExpiry = factory.CreateGauge("tunnel_tls_certificate_expiry_seconds",
+            "Seconds until each served certificate expires (negative: expired), by certificate (its first DNS name, or default).", "certificate");
         ClusterMembers = factory.CreateGauge("tunnel_cluster_members",
             "Cluster members as this node sees them, by status (joining, up, leaving, exiting, down, unreachable).", "status");
         Shards = factory.CreateGauge("tunnel_shards", "Shards of the domain queues hosted by this node.");
         registry.AddBeforeCollectCallback(UpdateQueueGauges);
+        registry.AddBeforeCollectCallback(UpdateCertificateGauges);
     }
 
     public CollectorRegistry Registry { get; }
@@ -96,6 +115,15 @@ public sealed class TunnelMetrics
         if (status == MailLog.Sent) _delay.WithLabels(family).Observe(delay.TotalSeconds);
     }
 
+    public void TlsHandshake(string certificate) => _tlsHandshakes.WithLabels(certificate).Inc();
+
+    public void TlsHandshakeFailed(string certificate) => _tlsFailures.WithLabels(certificate).Inc();
+
+    public void CertificateReloaded(bool loaded) => _certificateReloads.WithLabels(loaded ? "loaded" : "failed").Inc();
+
+    /// <summary>Where the expiry gauge reads the certificates served now (the node's certificate store).</summary>
+    public void WatchCertificates(Func<IEnumerable<(string Label, DateTime NotAfterUtc)>> certificates) => _certificates = certificates;
+
     public void OrphanRemoved(string kind) => _orphans.WithLabels(kind).Inc();
 
     public void UnadoptedFound(int messages) => _sweptAdoptions.Inc(messages);
@@ -106,6 +134,16 @@ public sealed class TunnelMetrics
     public void QueueChanged(string domain, int messages, DateTimeOffset? oldest) => _queues[domain] = (messages, oldest);
 
     public void QueueStopped(string domain) => _queues.TryRemove(domain, out _);
+
+    private void UpdateCertificateGauges()
+    {
+        var now = DateTime.UtcNow;
+        var served = _certificates().ToList();
+        // A renewal under another first name: the old name is no longer served, so no longer reported.
+        foreach (var gone in _certificateExpiry.GetAllLabelValues().Select(l => l[0]).Except(served.Select(c => c.Label)).ToList())
+            _certificateExpiry.RemoveLabelled(gone);
+        foreach (var (label, notAfter) in served) _certificateExpiry.WithLabels(label).Set(Math.Round((notAfter - now).TotalSeconds));
+    }
 
     private void UpdateQueueGauges()
     {

@@ -35,6 +35,7 @@ public static class ConfigCommands
         }
         catch (ConfigurationException e)
         {
+            var lines = file is not null && File.Exists(file) ? KeyLines.Read(File.ReadAllText(file)) : new Dictionary<string, int>();
             var unknown = e.UnknownKeys.ToDictionary(u => u.Problem);
             problems = e.Problems.Select(p =>
             {
@@ -46,7 +47,12 @@ public static class ConfigCommands
                     };
                 var colon = p.IndexOf(": ", StringComparison.Ordinal);
                 var key = colon > 0 && p.StartsWith("tunnel.") ? p[..colon] : "";
-                return new ConfigProblem(key, key.Length > 0 ? p[(colon + 2)..] : p, key.Length > 0 ? ConfigKeyDocs.For(docs, key) : null);
+                // A value the file sets: where it sets it (a default's problem has no line to show).
+                int? line = key.Length > 0 && lines.TryGetValue(key, out var at) ? at : null;
+                return new ConfigProblem(key, key.Length > 0 ? p[(colon + 2)..] : p, key.Length > 0 ? ConfigKeyDocs.For(docs, key) : null)
+                {
+                    File = line is null ? null : file, Line = line,
+                };
             }).ToList();
         }
 
@@ -61,6 +67,10 @@ public static class ConfigCommands
             console.Out.WriteLine($"  admin    {(settings.Admin.Listen is { } admin ? admin + (settings.Admin.RequiresToken ? " (token required)" : "") : "off")}");
             console.Out.WriteLine($"  storage  {settings.Storage.Provider}");
             console.Out.WriteLine($"  relay    {(settings.Ingress.Relay.Domains.Count == 0 ? "no domain" : string.Join(", ", settings.Ingress.Relay.Domains.Order()))}");
+            console.Out.WriteLine(settings.Ingress.Certificates is { } tls
+                ? $"  tls      default {tls.Default.Name} (expires {tls.Default.NotAfterUtc:yyyy-MM-dd})"
+                  + (tls.ByName.Count == 0 ? "" : "; by SNI: " + string.Join(", ", tls.ByName.Select(c => $"{c.Name} (expires {c.NotAfterUtc:yyyy-MM-dd})")))
+                : "  tls      STARTTLS not offered");
             console.Out.WriteLine($"  cluster  {settings.Cluster.Hostname}:{settings.Cluster.Port}, seeds: {(settings.Cluster.Seeds.Count == 0 ? "none" : string.Join(", ", settings.Cluster.Seeds.Select(s => $"{s.Host}:{s.Port}")))}");
         }
         else
@@ -69,6 +79,7 @@ public static class ConfigCommands
             foreach (var problem in problems)
             {
                 console.Error.WriteLine(problem.Key.Length > 0 ? $"  {problem.Key}: {problem.Problem}" : $"  {problem.Problem}");
+                if (problem.Line is { } line && !problem.Problem.Contains($"({problem.File}:{line})")) console.Error.WriteLine($"      at {problem.File}:{line}");
                 if (problem.Documentation is { } doc) console.Error.WriteLine($"      # {doc}");
             }
         }
@@ -80,7 +91,7 @@ public static class ConfigCommands
 /// <param name="Documentation">The key's comment in cluster.hocon (for an unknown key: that of <see cref="Suggestion"/>).</param>
 public sealed record ConfigProblem(string Key, string Problem, string? Documentation)
 {
-    /// <summary>For an unknown key: the file and line it is written on, and the known key it most likely means.</summary>
+    /// <summary>The file and line the key is written on (for a bad value too); for an unknown key, the known key it most likely means.</summary>
     public string? File { get; init; }
     public int? Line { get; init; }
     public string? Suggestion { get; init; }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Tunnel.Cluster.Ingress.Protocol;
+using Tunnel.Cluster.Ingress.Tls;
 using Tunnel.Cluster.Routing;
 using Tunnel.Node.Configuration;
 
@@ -11,7 +12,11 @@ namespace Tunnel.Node.Cli;
 /// <c>tunnel dns check &lt;domain&gt; [--config file] [--json]</c>: the route this node would take
 /// for a domain, as the delivery engine computes it (same resolver, same own addresses, same
 /// families and policies): MX hosts by preference, every address and what the planner made of
-/// it, and the verdict. Exit 0 when mail would be delivered somewhere, 1 when it would wait or fail.
+/// it, and the verdict; for the MX hosts that point at us (tunneled hosts, whose senders believe
+/// they reach that host), the certificate this node would serve them and a warning when a sender
+/// that verifies TLS would refuse it (issue 14). Exit 0 when mail would be delivered somewhere,
+/// 1 when it would wait or fail; TLS warnings do not change it (plaintext and opportunistic
+/// senders still deliver).
 /// </summary>
 public static class DnsCheckCommand
 {
@@ -46,7 +51,13 @@ public static class DnsCheckCommand
             plan.Addresses.Where(a => a.Host == host).Select(a => new DnsCheckAddress(a.Address.ToString(),
                 a.Address.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6", Describe(a.Verdict),
                 a.ConnectTo is { } to && !to.Address.Equals(a.Address) ? to.Address.ToString() : null)).ToList())).ToList();
-        view = view with { ImplicitMx = route.ImplicitMx, Hosts = hosts, Resolved = true };
+        var tunneled = plan.Addresses.Where(a => a.Verdict == AddressVerdict.Ours).Select(a => a.Host.Name).Distinct().ToList();
+        var now = DateTime.UtcNow;
+        view = view with
+        {
+            ImplicitMx = route.ImplicitMx, Hosts = hosts, Resolved = true,
+            Tls = tunneled.Select(h => CertificateCoverage.For(h, settings.Ingress.Certificates, now)).ToList(),
+        };
         return plan is Targets targets
             ? view with { Verdict = "deliver", Targets = targets.List.Select(t => t.ToString()!).ToList() }
             : view with { Verdict = ((NoTargets)plan).Permanent ? "fail" : "defer", Dsn = ((NoTargets)plan).Dsn, Detail = ((NoTargets)plan).Detail };
@@ -69,6 +80,10 @@ public static class DnsCheckCommand
             foreach (var address in host.Addresses)
                 await output.WriteLineAsync($"        {address.Address,-40} {address.Family}  {address.Verdict}{(address.Via is null ? "" : $" via {address.Via}")}");
         }
+        if (check.Tls.Count > 0 && check.Tls.All(t => t.Certificate is null))
+            await output.WriteLineAsync($"tls    warning: {CertificateCoverage.NotOffered}");
+        else
+            foreach (var tls in check.Tls) await output.WriteLineAsync($"tls    {tls}");
         await output.WriteLineAsync(check.Verdict == "deliver"
             ? $"verdict deliver, trying in order: {string.Join(", ", check.Targets)}"
             : $"verdict {check.Verdict} {check.Dsn}: {check.Detail}");
@@ -93,6 +108,9 @@ public static class DnsCheckCommand
 public sealed record DnsCheckView(string Domain, string Reaches, string? Nat64, string FamilyPolicy, int Port, bool ImplicitMx,
     IReadOnlyList<DnsCheckHost> Hosts, string Verdict, string? Dsn, string? Detail, IReadOnlyList<string> Targets)
 {
+    /// <summary>The MX hosts that point at this tunnel, each with the certificate a sender would get and any warning.</summary>
+    public IReadOnlyList<HostCertificate> Tls { get; init; } = [];
+
     /// <summary>False when the lookup itself failed (no MX section to show).</summary>
     [JsonIgnore] public bool Resolved { get; init; }
 }

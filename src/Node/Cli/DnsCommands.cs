@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Tunnel.Cluster.Ingress.Protocol;
+using Tunnel.Cluster.Ingress.Tls;
 using Tunnel.Cluster.Routing;
 using Tunnel.Node.Configuration;
 
@@ -88,6 +89,8 @@ public static class DnsCommands
             }
             var plan = DnsPlan.For(name, addresses, tunnel, ttl);
             failed |= plan.Kind == "no address";
+            // Issue 14: the senders of a host we stand in for check our certificate against its name.
+            if (plan.Tunneled) plan = plan with { Tls = CertificateCoverage.For(name, settings.Ingress.Certificates, DateTime.UtcNow) };
             plans.Add(plan);
         }
 
@@ -102,10 +105,13 @@ public static class DnsCommands
             await console.Out.WriteLineAsync(tunnel.Count == 0
                 ? "; tunnel.public-addresses is empty: configure the tunnel's shared addresses first."
                 : $"; The tunnel's addresses (tunnel.public-addresses): {string.Join(", ", tunnel)}");
+            var notOffered = settings.Ingress.Certificates is null && plans.Any(p => p.Tls is not null);
+            if (notOffered) await console.Out.WriteLineAsync($"; warning: {CertificateCoverage.NotOffered}");
             foreach (var plan in plans)
             {
                 await console.Out.WriteLineAsync();
                 await console.Out.WriteLineAsync($"; {plan.Host}: {plan.Note}" + (plan.Own.Count > 0 ? $" [own: {string.Join(", ", plan.Own)}]" : ""));
+                if (plan.Tls is { } tls && !notOffered) await console.Out.WriteLineAsync($"; TLS {tls}");
                 foreach (var record in plan.Records) await console.Out.WriteLineAsync(record.ToString());
             }
         }

@@ -12,7 +12,14 @@ public sealed record PlannedRecord(string Name, int Ttl, string Type, string Val
 
 /// <summary>What one MX host needs: its kind (which families it has of its own), why, and the records.</summary>
 /// <param name="Own">The host's addresses that are not the tunnel's.</param>
-public sealed record HostPlan(string Host, string Kind, IReadOnlyList<string> Own, string Note, IReadOnlyList<PlannedRecord> Records);
+public sealed record HostPlan(string Host, string Kind, IReadOnlyList<string> Own, string Note, IReadOnlyList<PlannedRecord> Records)
+{
+    /// <summary>For a host the tunnel carries (records to publish, or already published): the certificate its senders would get.</summary>
+    public Tunnel.Cluster.Ingress.Tls.HostCertificate? Tls { get; init; }
+
+    /// <summary>The tunnel stands in for this host: it gets our addresses (published or to publish).</summary>
+    public bool Tunneled => Records.Count > 0;
+}
 
 /// <summary>
 /// The records the draft asks an operator to publish (draft-mrosenau-email-ipv4-to-6 §2.1): an

@@ -1,8 +1,9 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Akka.Configuration;
+using Akka.Configuration.Hocon;
 using Tunnel.Cluster.Ingress;
 using Tunnel.Cluster.Ingress.Protocol;
+using Tunnel.Cluster.Ingress.Tls;
 using Tunnel.Cluster.Outbound;
 using Tunnel.Cluster.Queue;
 using Tunnel.Cluster.Routing;
@@ -66,13 +67,14 @@ public sealed class SettingsReader
         };
         if (relay.VerifyMx && publicAddresses.Count == 0)
             Problem("tunnel.relay.verify-mx", "is on, but tunnel.public-addresses is empty: no MX host could ever point at us");
-        var ingress = new IngressSettings(hostname, listen, limits, relay, Certificate("tunnel.tls.certificate", "tunnel.tls.key"),
+        var ingress = new IngressSettings(hostname, listen, limits, relay, Certificates(),
             Int("tunnel.smtp.max-pending-messages", min: 1), Duration("tunnel.smtp.drain-timeout"),
             Int("tunnel.smtp.max-pending-messages-per-client", min: 1),
             Bytes("tunnel.smtp.max-content-in-flight", min: 65536))
         {
             GreetingPassTtl = ZeroOrDuration("tunnel.smtp.greeting-pass-ttl"),
             GreetingPassMax = Int("tunnel.smtp.greeting-pass-max", min: 1),
+            CertificateReloadInterval = Duration("tunnel.tls.reload-interval"),
         };
 
         var routing = new RoutingSettings(
@@ -370,27 +372,88 @@ public sealed class SettingsReader
         return networks;
     }
 
-    /// <summary>The STARTTLS certificate: both PEM files named, or neither (no STARTTLS).</summary>
-    private X509Certificate2? Certificate(string certificateKey, string keyKey)
+    /// <summary>
+    /// The STARTTLS certificates: the default pair (both PEM files named, or neither: no STARTTLS)
+    /// and the list chosen by SNI, which needs the default (served without SNI or when no name
+    /// matches). Each pair is loaded here, so a missing file, a PEM that does not parse or a key
+    /// of another certificate stops the node at start, naming the key, the entry and the file.
+    /// </summary>
+    private ServerCertificates? Certificates()
     {
+        const string certificateKey = "tunnel.tls.certificate", keyKey = "tunnel.tls.key", listKey = "tunnel.tls.certificates";
         var certificate = String(certificateKey).Trim();
         var key = String(keyKey).Trim();
-        if (certificate.Length == 0 && key.Length == 0) return null;
-        if (certificate.Length == 0) { Problem(certificateKey, $"is empty but {keyKey} is set; name both PEM files or neither"); return null; }
-        if (key.Length == 0) { Problem(keyKey, $"is empty but {certificateKey} is set; name both PEM files or neither"); return null; }
-        if (!File.Exists(certificate)) { Problem(certificateKey, $"file '{certificate}' does not exist"); return null; }
-        if (!File.Exists(key)) { Problem(keyKey, $"file '{key}' does not exist"); return null; }
-        try
+        var entries = CertificateEntries(listKey);
+        if (certificate.Length == 0 && key.Length == 0)
         {
-            var loaded = X509Certificate2.CreateFromPemFile(certificate, key);
-            if (!loaded.HasPrivateKey) { Problem(keyKey, $"'{key}' holds no private key for '{certificate}'"); return null; }
-            return loaded;
-        }
-        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            Problem(certificateKey, $"cannot load '{certificate}' with key '{key}' as PEM: {e.Message}");
+            if (entries.Count > 0)
+                Problem(listKey, $"names {entries.Count} certificate(s) but {certificateKey} is empty: the default certificate is needed "
+                                 + "for clients that send no SNI, or a name none of these covers");
             return null;
         }
+        if (certificate.Length == 0) { Problem(certificateKey, $"is empty but {keyKey} is set; name both PEM files or neither"); return null; }
+        if (key.Length == 0) { Problem(keyKey, $"is empty but {certificateKey} is set; name both PEM files or neither"); return null; }
+        var loadedDefault = Load(certificateKey, new CertificateFiles(certificateKey, certificate, key));
+        var loaded = entries.Select(e => Load(listKey, e)).ToList();
+        if (loadedDefault is null || loaded.Any(c => c is null)) return null;
+        return new ServerCertificates(loadedDefault, loaded!);
+    }
+
+    private ServerCertificate? Load(string problemKey, CertificateFiles files)
+    {
+        try
+        {
+            return ServerCertificate.Load(files);
+        }
+        catch (CertificateLoadException e)
+        {
+            var entry = files.Key == problemKey ? "" : $"{files.Key[problemKey.Length..]}: "; // "[2]: "
+            Problem(problemKey, $"{entry}'{e.File}' {e.Why}");
+            return null;
+        }
+    }
+
+    /// <summary><c>[{ certificate = "…pem", key = "…pem" }, …]</c>, numbered from 1 in messages.</summary>
+    private IReadOnlyList<CertificateFiles> CertificateEntries(string key)
+    {
+        if (!Has(key)) return [];
+        var value = _config.GetValue(key);
+        IList<HoconValue>? elements = null;
+        // Akka's HOCON answers IsArray() false for [], so the list is taken as it comes.
+        if (!value.IsString() && !value.IsObject())
+        {
+            try { elements = value.GetArray(); }
+            catch (Exception) { elements = null; }
+        }
+        if (elements is null)
+        {
+            Problem(key, "must be a list of { certificate = \"…pem\", key = \"…pem\" }");
+            return [];
+        }
+        var entries = new List<CertificateFiles>();
+        var number = 0;
+        foreach (var element in elements)
+        {
+            number++;
+            var name = $"{key}[{number}]";
+            if (!element.IsObject())
+            {
+                Problem(key, $"[{number}]: must be {{ certificate = \"…pem\", key = \"…pem\" }}");
+                continue;
+            }
+            var items = element.GetObject().Items;
+            foreach (var unknown in items.Keys.Where(k => k is not ("certificate" or "key")))
+                Problem(key, $"[{number}]: unknown key '{unknown}' (an entry has certificate and key)");
+            var certificate = items.TryGetValue("certificate", out var c) && c.IsString() ? c.GetString().Trim() : "";
+            var privateKey = items.TryGetValue("key", out var k) && k.IsString() ? k.GetString().Trim() : "";
+            if (certificate.Length == 0 || privateKey.Length == 0)
+            {
+                Problem(key, $"[{number}]: needs both certificate and key (PEM file names)");
+                continue;
+            }
+            entries.Add(new CertificateFiles(name, certificate, privateKey));
+        }
+        return entries;
     }
 
     private IReadOnlySet<string> Domains(string key)
