@@ -9,6 +9,7 @@ public sealed record BenchOptions
     public const string LoadScenario = "load";
     public const string OutageScenario = "outage";
     public const string FailoverScenario = "failover";
+    public const string VersusScenario = "versus";
 
     /// <summary>load (the throughput run), outage (issue 12: a destination down under load), failover (issue 12: SIGKILL of one of three nodes).</summary>
     public string Scenario { get; init; } = LoadScenario;
@@ -19,6 +20,8 @@ public sealed record BenchOptions
     /// <summary>failover: sending to the survivors after the kill (default 90 s).</summary>
     public TimeSpan AfterKill { get; init; } = TimeSpan.FromSeconds(90);
     public int Messages { get; init; } = 20_000;
+    /// <summary>versus: the messages measured right after each relay starts (default 1,000).</summary>
+    public int ColdMessages { get; init; } = 1_000;
     public int Size { get; init; } = 1024;
     public int Concurrency { get; init; } = 50;
     public int Domains { get; init; } = 10;
@@ -39,7 +42,7 @@ public sealed record BenchOptions
     /// <summary>The node's tunnel.smtp.greeting-pass-ttl; null: cluster.hocon's (1d).</summary>
     public TimeSpan? GreetingPassTtl { get; init; }
 
-    public bool OwnsNode => Targets.Count == 0 && !Calibrate && Scenario != FailoverScenario;
+    public bool OwnsNode => Targets.Count == 0 && !Calibrate && Scenario is not (FailoverScenario or VersusScenario);
 
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Tunnel.Bench -- [options]
@@ -68,6 +71,12 @@ public sealed record BenchOptions
           --before-kill T      failover: sending before the kill (default 90s; the pre-kill rate is
                                that of its last third, at most 30 s)
           --after-kill T       failover: sending to the survivors after the kill (default 90s)
+        Issue 16:
+          --scenario versus    a private Postfix (Debian's package, as shipped; needs root) and then a
+                               Tunnel node, each started fresh, the same clients and sink: each relay's
+                               first --cold-messages (default 1000) with no warm-up, then --messages
+                               (default here 15000); accepted and delivered/s, CPU per message, p99
+          --cold-messages N    versus: messages measured right after each relay starts (default 1000)
                                (T: a number of seconds, or with a unit: 90s, 4m)
         Idle:
           --idle K             open K idle SMTP sessions (after EHLO), report the node's RSS per session
@@ -94,14 +103,17 @@ public sealed record BenchOptions
         var options = new BenchOptions();
         var targets = new List<IPEndPoint>();
         var concurrencyGiven = false;
+        var messagesGiven = false;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
             concurrencyGiven |= name == "--concurrency";
+            messagesGiven |= name == "--messages";
             options = name switch
             {
                 "--messages" => options with { Messages = Positive(name, Value()) },
+                "--cold-messages" => options with { ColdMessages = Positive(name, Value()) },
                 "--size" => options with { Size = (int)Bytes(name, Value()) },
                 "--concurrency" => options with { Concurrency = Positive(name, Value()) },
                 "--scenario" => options with { Scenario = ScenarioName(name, Value()) },
@@ -130,7 +142,8 @@ public sealed record BenchOptions
         {
             if (options.Targets.Count > 0 || options.Calibrate || options.Idle > 0 || options.PrintConfig)
                 throw new ArgumentException($"--scenario {options.Scenario} starts its own nodes: no --target, --calibrate, --idle or --print-config");
-            if (!concurrencyGiven) options = options with { Concurrency = options.Scenario == OutageScenario ? 20 : 12 };
+            if (!concurrencyGiven && options.Scenario != VersusScenario) options = options with { Concurrency = options.Scenario == OutageScenario ? 20 : 12 };
+            if (!messagesGiven && options.Scenario == VersusScenario) options = options with { Messages = 15_000 };
             if (options.Scenario == OutageScenario && options.Duration < TimeSpan.FromMinutes(2))
                 throw new ArgumentException("--duration: at least 2m (the figures compare the first and the last whole minute)");
             if (options.Scenario == FailoverScenario && options.BeforeKill < TimeSpan.FromSeconds(15))
@@ -168,8 +181,8 @@ public sealed record BenchOptions
         bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)}MiB" : bytes % 1024 == 0 ? $"{bytes / 1024}KiB" : $"{bytes}B";
 
     private static string ScenarioName(string name, string text) =>
-        text is LoadScenario or OutageScenario or FailoverScenario
-            ? text : throw new ArgumentException($"{name}: '{text}' is not one of {LoadScenario}, {OutageScenario}, {FailoverScenario}");
+        text is LoadScenario or OutageScenario or FailoverScenario or VersusScenario
+            ? text : throw new ArgumentException($"{name}: '{text}' is not one of {LoadScenario}, {OutageScenario}, {FailoverScenario}, {VersusScenario}");
 
     /// <summary>"90" or "90s" → 90 seconds, "4m" → 4 minutes, "1h"; "0s" only with <paramref name="allowZero"/>.</summary>
     public static TimeSpan ParseDuration(string name, string text, bool allowZero = false)

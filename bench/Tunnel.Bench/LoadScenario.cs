@@ -27,7 +27,8 @@ public sealed class LoadScenario(BenchRig rig, BenchOptions options, BenchMessag
 
         var baseline = rig.Sink.Messages.Count;
         var connectionsBefore = rig.Sink.ConnectionCount;
-        var window = CpuWindow.Start(rig.NodePid, noNode: options.Calibrate);
+        var removedBefore = rig.CountLog("removed from");
+        var window = CpuWindow.Start(rig.NodePid, noNode: options.Calibrate, tree: rig.IsPostfix);
         Log($"measuring: {options.Messages} messages of {options.Size} octets, C={options.Concurrency}, D={options.Domains}, {options.PerConnection} per connection");
         var phase = new LoadPhase(rig, options, messages, _accepted);
         using var progress = Progress(phase, baseline);
@@ -35,7 +36,7 @@ public sealed class LoadScenario(BenchRig rig, BenchOptions options, BenchMessag
         var deliveredAt = await WaitForSinkAsync(baseline, injected.Accepted, cancel);
         var cpu = window.Stop();
         var sinkConnections = rig.Sink.ConnectionCount - connectionsBefore;
-        var drained = await DrainAsync(options.Warmup + injected.Accepted, cancel);
+        var drained = await DrainAsync(removedBefore + injected.Accepted, cancel);
 
         Log($"measured: {injected.GreetingWaitsMs.Length} connections, {injected.GreetingWaitsMs.Count(ms => ms >= 1000)} of them waited 1 s or more for the greeting");
         var check = DeliveryCheck.Of(rig.Sink.Messages, messages, _accepted);
