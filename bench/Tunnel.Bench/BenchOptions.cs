@@ -33,6 +33,8 @@ public sealed record BenchOptions
     public int SinkPort { get; init; } = 2526;
     public int DnsPort { get; init; } = 5354;
     public bool PrintConfig { get; init; }
+    /// <summary>Print where the end of data → 250 went, step by step, from the node's histograms.</summary>
+    public bool Trace { get; init; }
     public bool Calibrate { get; init; }
     public string? Json { get; init; }
     public bool Build { get; init; }
@@ -94,6 +96,9 @@ public sealed record BenchOptions
                                own ceiling (use --per-connection 1 to open a connection per message,
                                as the node does)
         Output:
+          --trace              also print each step from the end of the data to the 250 (the node's
+                               tunnel_intake_step_seconds over the measured phase) and the spool
+                               commits per 250 (needs the node's admin endpoint: a node the bench starts)
           --json FILE          results file (default bench/results/<UTC timestamp>.json)
           --stall-timeout SEC  give up when nothing was delivered for this long (default 60)
         """;
@@ -129,6 +134,7 @@ public sealed record BenchOptions
                 "--sink-port" => options with { SinkPort = Positive(name, Value()) },
                 "--dns-port" => options with { DnsPort = Positive(name, Value()) },
                 "--print-config" => options with { PrintConfig = true },
+                "--trace" => options with { Trace = true },
                 "--calibrate" => options with { Calibrate = true },
                 "--json" => options with { Json = Value() },
                 "--build" => options with { Build = true },
