@@ -38,6 +38,8 @@ public sealed record BenchOptions
     public bool Calibrate { get; init; }
     public string? Json { get; init; }
     public bool Build { get; init; }
+    /// <summary>Run this tunnel.dll instead of src/Node's build output (e.g. a ReadyToRun publish).</summary>
+    public string? NodeDll { get; init; }
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>The node's tunnel.smtp.greeting-delay (default 0s: off; production is 2s).</summary>
     public TimeSpan GreetingDelay { get; init; } = TimeSpan.Zero;
@@ -86,6 +88,8 @@ public sealed record BenchOptions
           (default)            start src/Node/bin/Release/net10.0/tunnel.dll as a child process with
                                SQLite under a temporary folder; build it first (`dotnet build -c Release`)
           --build              run `dotnet build src/Node -c Release` first
+          --node-dll PATH      run this tunnel.dll instead (e.g. `dotnet publish src/Node -c Release -r linux-x64
+                               -p:PublishReadyToRun=true -o DIR`, then DIR/tunnel.dll)
           --target HOST:PORT   drive a running node instead (repeat for an IPv4 and an IPv6 listener);
                                it must relay d000…d(D-1).bench.test to the sink: see --print-config
           --node-pid PID       with --target: the node's process id, for CPU and RSS figures
@@ -138,6 +142,7 @@ public sealed record BenchOptions
                 "--calibrate" => options with { Calibrate = true },
                 "--json" => options with { Json = Value() },
                 "--build" => options with { Build = true },
+                "--node-dll" => options with { NodeDll = Path.GetFullPath(Value()) },
                 "--stall-timeout" => options with { StallTimeout = TimeSpan.FromSeconds(Positive(name, Value())) },
                 "--greeting-delay" => options with { GreetingDelay = ParseDuration(name, Value(), allowZero: true) },
                 "--greeting-pass-ttl" => options with { GreetingPassTtl = ParseDuration(name, Value(), allowZero: true) },

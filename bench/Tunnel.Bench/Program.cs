@@ -27,7 +27,16 @@ if (options.PrintConfig)
 Console.Error.WriteLine("tunnel-bench: this is a Debug build; run it with -c Release (it measures the Release node).");
 return 64;
 #else
-if (options.OwnsNode || options.Scenario is BenchOptions.FailoverScenario or BenchOptions.VersusScenario)
+if (options.NodeDll is { } nodeDll)
+{
+    if (!File.Exists(nodeDll))
+    {
+        Console.Error.WriteLine($"tunnel-bench: --node-dll {nodeDll}: no such file");
+        return 66; // EX_NOINPUT
+    }
+    Environment.SetEnvironmentVariable("TUNNEL_NODE_DLL", nodeDll); // NodeProcess starts this build
+}
+else if (options.OwnsNode || options.Scenario is BenchOptions.FailoverScenario or BenchOptions.VersusScenario)
 {
     if (options.Build) await BenchRig.BuildNodeAsync();
     else if (!File.Exists(BenchRig.NodeExecutable()))
