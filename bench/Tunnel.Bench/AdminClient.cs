@@ -29,6 +29,9 @@ public sealed class AdminClient(string endpoint) : IDisposable
         return null;
     }
 
+    /// <summary>The whole /metrics page; null when unanswered.</summary>
+    public Task<string?> MetricsAsync(TimeSpan timeout) => GetAsync("metrics", timeout);
+
     /// <summary>Every domain queue with mail or down, as the cluster answered; null when it did not answer in time.</summary>
     public async Task<IReadOnlyList<DomainQueueStats>?> QueueStatsAsync(TimeSpan timeout)
     {

@@ -9,6 +9,7 @@ public sealed record BenchOptions
     public const string LoadScenario = "load";
     public const string OutageScenario = "outage";
     public const string FailoverScenario = "failover";
+    public const string VersusScenario = "versus";
 
     /// <summary>load (the throughput run), outage (issue 12: a destination down under load), failover (issue 12: SIGKILL of one of three nodes).</summary>
     public string Scenario { get; init; } = LoadScenario;
@@ -19,6 +20,8 @@ public sealed record BenchOptions
     /// <summary>failover: sending to the survivors after the kill (default 90 s).</summary>
     public TimeSpan AfterKill { get; init; } = TimeSpan.FromSeconds(90);
     public int Messages { get; init; } = 20_000;
+    /// <summary>versus: the messages measured right after each relay starts (default 1,000).</summary>
+    public int ColdMessages { get; init; } = 1_000;
     public int Size { get; init; } = 1024;
     public int Concurrency { get; init; } = 50;
     public int Domains { get; init; } = 10;
@@ -30,16 +33,20 @@ public sealed record BenchOptions
     public int SinkPort { get; init; } = 2526;
     public int DnsPort { get; init; } = 5354;
     public bool PrintConfig { get; init; }
+    /// <summary>Print where the end of data → 250 went, step by step, from the node's histograms.</summary>
+    public bool Trace { get; init; }
     public bool Calibrate { get; init; }
     public string? Json { get; init; }
     public bool Build { get; init; }
+    /// <summary>Run this tunnel.dll instead of src/Node's build output (e.g. a ReadyToRun publish).</summary>
+    public string? NodeDll { get; init; }
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>The node's tunnel.smtp.greeting-delay (default 0s: off; production is 2s).</summary>
     public TimeSpan GreetingDelay { get; init; } = TimeSpan.Zero;
     /// <summary>The node's tunnel.smtp.greeting-pass-ttl; null: cluster.hocon's (1d).</summary>
     public TimeSpan? GreetingPassTtl { get; init; }
 
-    public bool OwnsNode => Targets.Count == 0 && !Calibrate && Scenario != FailoverScenario;
+    public bool OwnsNode => Targets.Count == 0 && !Calibrate && Scenario is not (FailoverScenario or VersusScenario);
 
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Tunnel.Bench -- [options]
@@ -68,6 +75,12 @@ public sealed record BenchOptions
           --before-kill T      failover: sending before the kill (default 90s; the pre-kill rate is
                                that of its last third, at most 30 s)
           --after-kill T       failover: sending to the survivors after the kill (default 90s)
+        Issue 16:
+          --scenario versus    a private Postfix (Debian's package, as shipped; needs root) and then a
+                               Tunnel node, each started fresh, the same clients and sink: each relay's
+                               first --cold-messages (default 1000) with no warm-up, then --messages
+                               (default here 15000); accepted and delivered/s, CPU per message, p99
+          --cold-messages N    versus: messages measured right after each relay starts (default 1000)
                                (T: a number of seconds, or with a unit: 90s, 4m)
         Idle:
           --idle K             open K idle SMTP sessions (after EHLO), report the node's RSS per session
@@ -75,6 +88,8 @@ public sealed record BenchOptions
           (default)            start src/Node/bin/Release/net10.0/tunnel.dll as a child process with
                                SQLite under a temporary folder; build it first (`dotnet build -c Release`)
           --build              run `dotnet build src/Node -c Release` first
+          --node-dll PATH      run this tunnel.dll instead (e.g. `dotnet publish src/Node -c Release -r linux-x64
+                               -p:PublishReadyToRun=true -o DIR`, then DIR/tunnel.dll)
           --target HOST:PORT   drive a running node instead (repeat for an IPv4 and an IPv6 listener);
                                it must relay d000…d(D-1).bench.test to the sink: see --print-config
           --node-pid PID       with --target: the node's process id, for CPU and RSS figures
@@ -85,6 +100,9 @@ public sealed record BenchOptions
                                own ceiling (use --per-connection 1 to open a connection per message,
                                as the node does)
         Output:
+          --trace              also print each step from the end of the data to the 250 (the node's
+                               tunnel_intake_step_seconds over the measured phase) and the spool
+                               commits per 250 (needs the node's admin endpoint: a node the bench starts)
           --json FILE          results file (default bench/results/<UTC timestamp>.json)
           --stall-timeout SEC  give up when nothing was delivered for this long (default 60)
         """;
@@ -94,14 +112,17 @@ public sealed record BenchOptions
         var options = new BenchOptions();
         var targets = new List<IPEndPoint>();
         var concurrencyGiven = false;
+        var messagesGiven = false;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
             concurrencyGiven |= name == "--concurrency";
+            messagesGiven |= name == "--messages";
             options = name switch
             {
                 "--messages" => options with { Messages = Positive(name, Value()) },
+                "--cold-messages" => options with { ColdMessages = Positive(name, Value()) },
                 "--size" => options with { Size = (int)Bytes(name, Value()) },
                 "--concurrency" => options with { Concurrency = Positive(name, Value()) },
                 "--scenario" => options with { Scenario = ScenarioName(name, Value()) },
@@ -117,9 +138,11 @@ public sealed record BenchOptions
                 "--sink-port" => options with { SinkPort = Positive(name, Value()) },
                 "--dns-port" => options with { DnsPort = Positive(name, Value()) },
                 "--print-config" => options with { PrintConfig = true },
+                "--trace" => options with { Trace = true },
                 "--calibrate" => options with { Calibrate = true },
                 "--json" => options with { Json = Value() },
                 "--build" => options with { Build = true },
+                "--node-dll" => options with { NodeDll = Path.GetFullPath(Value()) },
                 "--stall-timeout" => options with { StallTimeout = TimeSpan.FromSeconds(Positive(name, Value())) },
                 "--greeting-delay" => options with { GreetingDelay = ParseDuration(name, Value(), allowZero: true) },
                 "--greeting-pass-ttl" => options with { GreetingPassTtl = ParseDuration(name, Value(), allowZero: true) },
@@ -130,7 +153,8 @@ public sealed record BenchOptions
         {
             if (options.Targets.Count > 0 || options.Calibrate || options.Idle > 0 || options.PrintConfig)
                 throw new ArgumentException($"--scenario {options.Scenario} starts its own nodes: no --target, --calibrate, --idle or --print-config");
-            if (!concurrencyGiven) options = options with { Concurrency = options.Scenario == OutageScenario ? 20 : 12 };
+            if (!concurrencyGiven && options.Scenario != VersusScenario) options = options with { Concurrency = options.Scenario == OutageScenario ? 20 : 12 };
+            if (!messagesGiven && options.Scenario == VersusScenario) options = options with { Messages = 15_000 };
             if (options.Scenario == OutageScenario && options.Duration < TimeSpan.FromMinutes(2))
                 throw new ArgumentException("--duration: at least 2m (the figures compare the first and the last whole minute)");
             if (options.Scenario == FailoverScenario && options.BeforeKill < TimeSpan.FromSeconds(15))
@@ -168,8 +192,8 @@ public sealed record BenchOptions
         bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)}MiB" : bytes % 1024 == 0 ? $"{bytes / 1024}KiB" : $"{bytes}B";
 
     private static string ScenarioName(string name, string text) =>
-        text is LoadScenario or OutageScenario or FailoverScenario
-            ? text : throw new ArgumentException($"{name}: '{text}' is not one of {LoadScenario}, {OutageScenario}, {FailoverScenario}");
+        text is LoadScenario or OutageScenario or FailoverScenario or VersusScenario
+            ? text : throw new ArgumentException($"{name}: '{text}' is not one of {LoadScenario}, {OutageScenario}, {FailoverScenario}, {VersusScenario}");
 
     /// <summary>"90" or "90s" → 90 seconds, "4m" → 4 minutes, "1h"; "0s" only with <paramref name="allowZero"/>.</summary>
     public static TimeSpan ParseDuration(string name, string text, bool allowZero = false)

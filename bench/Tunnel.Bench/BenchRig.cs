@@ -18,9 +18,12 @@ public sealed class BenchRig : IAsyncDisposable
     private const string TunnelV4 = "127.0.0.1";
 
     private readonly string? _directory;
+    private readonly PostfixRelay? _postfix;
 
-    private BenchRig(TestDnsServer dns, SinkMx sink, NodeProcess? node, IReadOnlyList<IPEndPoint> smtp, int? pid, string? directory)
+    private BenchRig(TestDnsServer dns, SinkMx sink, NodeProcess? node, IReadOnlyList<IPEndPoint> smtp, int? pid, string? directory,
+        PostfixRelay? postfix = null)
     {
+        _postfix = postfix;
         Dns = dns;
         Sink = sink;
         Node = node;
@@ -40,6 +43,9 @@ public sealed class BenchRig : IAsyncDisposable
 
     /// <summary>The node's process, for /proc figures; null with --target and no --node-pid.</summary>
     public int? NodePid { get; }
+
+    /// <summary>The relay under test is Postfix (--scenario versus): its CPU is its master's and every daemon's.</summary>
+    public bool IsPostfix => _postfix is not null;
 
     public static string Domain(int index) => $"d{index:000}.bench.test";
 
@@ -63,7 +69,7 @@ public sealed class BenchRig : IAsyncDisposable
     /// sits on ::1, so loopback is not a prohibited destination here, and both families are
     /// reachable; the early-talker greeting delay is off (it is a per-connection wait, not work)
     /// unless --greeting-delay sets it (with cluster.hocon's memory of clients that waited, unless
-    /// --greeting-pass-ttl sets that), and one client address may open as many connections as the run needs (real senders come
+    /// --greeting-pass-ttl sets that), and one client address may open as many connections and transactions as the run needs (real senders come
     /// from many addresses). With <paramref name="productionRetry"/> (--scenario outage) the retry
     /// schedule stays cluster.hocon's too: how the node backs off is what that scenario measures.
     /// </summary>
@@ -82,9 +88,12 @@ public sealed class BenchRig : IAsyncDisposable
           smtp.greeting-delay = {{(int)greetingDelay.TotalMilliseconds}}ms
           {{(greetingPassTtl is { } ttl ? $"smtp.greeting-pass-ttl = {(long)ttl.TotalSeconds}s" : "")}}
           # --idle opens up to 18,000 sessions from one address; the defaults (1000 in all,
-          # 20 per client) protect a production node from exactly that.
+          # 20 per client) protect a production node from exactly that. The load's C connections
+          # come from two addresses, so one address runs up to C/2 transactions at once (the
+          # default lets one client hold 10).
           smtp.max-connections = 20000
           smtp.max-connections-per-client = 20000
+          smtp.max-pending-messages-per-client = 20000
           {{(productionRetry ? "" : "queue.retry { first = 2s, max = 10s }")}}
           admin.listen = "127.0.0.1:0"
         }
@@ -131,6 +140,28 @@ public sealed class BenchRig : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The same DNS and sink as <see cref="StartAsync"/>, with a private Postfix as the relay under
+    /// test instead of a node (--scenario versus): the clients send to Postfix, which relays every
+    /// bench domain to the sink.
+    /// </summary>
+    public static async Task<BenchRig> StartPostfixAsync()
+    {
+        var dns = await TestDnsServer.StartAsync(IPAddress.Loopback, 0);
+        var sink = SinkMx.Start(IPAddress.IPv6Loopback, 0);
+        try
+        {
+            var postfix = await PostfixRelay.StartAsync(sink.EndPoint.Port);
+            return new BenchRig(dns, sink, null, postfix.Smtp, postfix.MasterPid, null, postfix);
+        }
+        catch
+        {
+            await sink.DisposeAsync();
+            await dns.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>`dotnet build src/Node -c Release`, for --build.</summary>
     public static async Task BuildNodeAsync()
     {
@@ -152,6 +183,7 @@ public sealed class BenchRig : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Node is not null) await Node.DisposeAsync();
+        if (_postfix is not null) await _postfix.DisposeAsync();
         await Sink.DisposeAsync();
         await Dns.DisposeAsync();
         if (_directory is not null)

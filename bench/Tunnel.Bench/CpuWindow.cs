@@ -9,22 +9,27 @@ public sealed class CpuWindow
 {
     private readonly int? _nodePid;
     private readonly bool _noNode;
+    private readonly bool _tree;
+    private readonly TimeSpan _treeCpu;
     private readonly ProcessSample? _node;
     private readonly ProcessSample _bench;
     private readonly MachineSample _machine;
 
-    private CpuWindow(int? nodePid, bool noNode)
+    private CpuWindow(int? nodePid, bool noNode, bool tree)
     {
         _nodePid = nodePid;
         _noNode = noNode;
+        _tree = tree;
         _node = nodePid is { } pid ? ProcessSample.Of(pid) : null;
+        _treeCpu = tree && nodePid is { } parent ? ProcessSample.TreeCpu(parent) : TimeSpan.Zero;
         _bench = ProcessSample.Of(Environment.ProcessId);
         _machine = MachineSample.Now();
     }
 
     /// <param name="nodePid">The node's process, if known.</param>
     /// <param name="noNode">True when there is no node at all (--calibrate), so "other" can still be told.</param>
-    public static CpuWindow Start(int? nodePid, bool noNode = false) => new(nodePid, noNode);
+    /// <param name="tree">Count the process's children too (Postfix's master and its daemons).</param>
+    public static CpuWindow Start(int? nodePid, bool noNode = false, bool tree = false) => new(nodePid, noNode, tree);
 
     public ProcessSample? NodeAtStart => _node;
 
@@ -33,7 +38,9 @@ public sealed class CpuWindow
         var node = _nodePid is { } pid ? ProcessSample.Of(pid) : null;
         var bench = ProcessSample.Of(Environment.ProcessId);
         var machine = MachineSample.Now();
-        double? nodeSeconds = node is not null && _node is not null ? (node.Cpu - _node.Cpu).TotalSeconds : null;
+        double? nodeSeconds = node is null || _node is null ? null
+            : _tree ? (ProcessSample.TreeCpu(_nodePid!.Value) - _treeCpu).TotalSeconds
+            : (node.Cpu - _node.Cpu).TotalSeconds;
         var benchSeconds = (bench.Cpu - _bench.Cpu).TotalSeconds;
         var busy = (machine.Busy - _machine.Busy).TotalSeconds;
         var total = (machine.Total - _machine.Total).TotalSeconds;

@@ -21,6 +21,9 @@ public sealed record LoadResult(
     public int Connections { get; init; }
     public double GreetingWaitMaxMs { get; init; }
 
+    /// <summary>--trace: the node's own account of the end of data → 250, step by step.</summary>
+    public StepTrace? Trace { get; init; }
+
     public static LoadResult From(BenchOptions options, InjectionResult injected, long? deliveredAt,
         CpuAccount cpuAccount, DeliveryCheck check, int deferrals, bool drained, int sinkConnections)
     {
@@ -63,10 +66,11 @@ public sealed record LoadResult(
         var extra = Accepted < Messages ? $", not accepted {Messages - Accepted}" : "";
         if (OtherCpuSeconds is { } other && EndToEndSeconds is { } wall && other / wall > 0.1)
             extra += string.Create(c, $" (DISTURBED: other processes used {other / wall:0.00} cores)");
+        var trace = Trace is null ? "" : "\n" + Trace.Summary(LatencyP50Ms, LatencyP99Ms);
         return string.Create(c,
             $"{(Scenario == "calibrate" ? "calibrate (no node) " : "")}{BenchOptions.FormatSize(Size)} C={Concurrency} D={Domains} M={Messages}: accepted {AcceptedPerSecond:0}/s, delivered {delivered}, " +
             $"p50 {LatencyP50Ms:0.0}ms p95 {LatencyP95Ms:0.0}ms p99 {LatencyP99Ms:0.0}ms, cpu {cpu}, peak RSS {rss}, " +
-            $"lost {Lost}, dup {Duplicated}{extra}");
+            $"lost {Lost}, dup {Duplicated}{extra}") + trace;
     }
 
     private static double Percentile(double[] sorted, double p) =>

@@ -27,20 +27,27 @@ public sealed class LoadScenario(BenchRig rig, BenchOptions options, BenchMessag
 
         var baseline = rig.Sink.Messages.Count;
         var connectionsBefore = rig.Sink.ConnectionCount;
-        var window = CpuWindow.Start(rig.NodePid, noNode: options.Calibrate);
+        var removedBefore = rig.CountLog("removed from");
+        using var admin = options.Trace && rig.Node?.Admin is { } endpoint ? new AdminClient(endpoint) : null;
+        var metricsBefore = admin is null ? null : await admin.MetricsAsync(TimeSpan.FromSeconds(10));
+        var window = CpuWindow.Start(rig.NodePid, noNode: options.Calibrate, tree: rig.IsPostfix);
         Log($"measuring: {options.Messages} messages of {options.Size} octets, C={options.Concurrency}, D={options.Domains}, {options.PerConnection} per connection");
         var phase = new LoadPhase(rig, options, messages, _accepted);
         using var progress = Progress(phase, baseline);
         var injected = await phase.RunAsync(options.Warmup, options.Messages, cancel);
         var deliveredAt = await WaitForSinkAsync(baseline, injected.Accepted, cancel);
         var cpu = window.Stop();
+        var metricsAfter = admin is null ? null : await admin.MetricsAsync(TimeSpan.FromSeconds(10));
         var sinkConnections = rig.Sink.ConnectionCount - connectionsBefore;
-        var drained = await DrainAsync(options.Warmup + injected.Accepted, cancel);
+        var drained = await DrainAsync(removedBefore + injected.Accepted, cancel);
 
         Log($"measured: {injected.GreetingWaitsMs.Length} connections, {injected.GreetingWaitsMs.Count(ms => ms >= 1000)} of them waited 1 s or more for the greeting");
         var check = DeliveryCheck.Of(rig.Sink.Messages, messages, _accepted);
         var deferrals = rig.CountLog("status=deferred");
-        return LoadResult.From(options, injected, deliveredAt, cpu, check, deferrals, drained, sinkConnections);
+        var trace = metricsBefore is not null && metricsAfter is not null
+            ? StepTrace.Between(StepTrace.Parse(metricsBefore), StepTrace.Parse(metricsAfter)) : null;
+        if (options.Trace && trace is null) Log("--trace: the node's /metrics did not answer; no step figures");
+        return LoadResult.From(options, injected, deliveredAt, cpu, check, deferrals, drained, sinkConnections) with { Trace = trace };
     }
 
     /// <summary>

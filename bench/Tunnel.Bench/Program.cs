@@ -27,7 +27,16 @@ if (options.PrintConfig)
 Console.Error.WriteLine("tunnel-bench: this is a Debug build; run it with -c Release (it measures the Release node).");
 return 64;
 #else
-if (options.OwnsNode || options.Scenario == BenchOptions.FailoverScenario)
+if (options.NodeDll is { } nodeDll)
+{
+    if (!File.Exists(nodeDll))
+    {
+        Console.Error.WriteLine($"tunnel-bench: --node-dll {nodeDll}: no such file");
+        return 66; // EX_NOINPUT
+    }
+    Environment.SetEnvironmentVariable("TUNNEL_NODE_DLL", nodeDll); // NodeProcess starts this build
+}
+else if (options.OwnsNode || options.Scenario is BenchOptions.FailoverScenario or BenchOptions.VersusScenario)
 {
     if (options.Build) await BenchRig.BuildNodeAsync();
     else if (!File.Exists(BenchRig.NodeExecutable()))
@@ -47,6 +56,14 @@ if (options.Scenario == BenchOptions.FailoverScenario)
     Console.WriteLine(failover.Summary());
     LoadScenario.Log($"results: {failoverFile}");
     return failover.Failed ? 1 : 0;
+}
+if (options.Scenario == BenchOptions.VersusScenario)
+{
+    var versus = await VersusScenario.RunAsync(options, cancel.Token);
+    var versusFile = ResultsFile.Write(options, args, versus, started);
+    Console.WriteLine(versus.Summary());
+    LoadScenario.Log($"results: {versusFile}");
+    return versus.Failed ? 1 : 0;
 }
 await using var rig = await BenchRig.StartAsync(options);
 

@@ -35,6 +35,7 @@ public static class ResultsFile
                 ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             },
             ["node"] = options.Scenario == BenchOptions.FailoverScenario ? "three child processes (Release build) on a private PostgreSQL"
+                : options.Scenario == BenchOptions.VersusScenario ? "a private Postfix, then a child process (Release build, SQLite in a temporary folder)"
                 : options.Calibrate ? "none (--calibrate: clients to the sink)"
                 : options.OwnsNode ? "child process (Release build, SQLite in a temporary folder)" : "--target",
             ["result"] = result,

@@ -11,7 +11,8 @@ namespace Tunnel.Tests.Integration;
 /// After the draft's delivery (an IPv4 client, example.com's IPv6-only MX) and one relay
 /// attempt that is refused, /metrics (Prometheus text format) counts exactly that, in the mail
 /// log's words: a session over IPv4, one message accepted, one refusal for relay-denied, one
-/// recipient sent over IPv6 with its delay, DNS lookups, one member up, the shard it used.
+/// recipient sent over IPv6 with its delay, DNS lookups, one member up, the shard it used, and
+/// the steps from the end of the data to the 250 (one commit).
 /// </summary>
 public sealed partial class MetricsCountWhatHappened
 {
@@ -37,6 +38,11 @@ public sealed partial class MetricsCountWhatHappened
 
         Assert.Equal(2, metrics["tunnel_smtp_connections_total{family=\"ipv4\"}"]);
         Assert.Equal(1, metrics["tunnel_messages_accepted_total"]);
+        // Issue 16: the one 250 took one commit of its own, and each step to it was timed once.
+        Assert.Equal(1, metrics["tunnel_intake_commits_total"]);
+        foreach (var step in new[] { "prepare", "wait", "write", "commit", "resume" })
+            Assert.Equal(1, metrics[$"tunnel_intake_step_seconds_count{{step=\"{step}\"}}"]);
+        Assert.True(metrics["tunnel_intake_step_seconds_sum{step=\"commit\"}"] > 0);
         Assert.Equal(1, metrics["tunnel_messages_refused_total{reason=\"relay-denied\"}"]);
         Assert.Equal(1, metrics["tunnel_deliveries_total{status=\"sent\",family=\"ipv6\"}"]);
         Assert.Equal(1, metrics["tunnel_delivery_delay_seconds_count{family=\"ipv6\"}"]);

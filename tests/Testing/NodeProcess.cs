@@ -105,9 +105,12 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// The node's own build output (src/Node/bin/&lt;configuration&gt;/net10.0/tunnel.dll), built
     /// with the tests through the project reference. The copy in the test output directory is
     /// not used: it resolves its dependencies against the test project's, not its own.
+    /// TUNNEL_NODE_DLL names another build instead (bench --node-dll: a published, ReadyToRun node).
     /// </summary>
     private static string ExecutablePath()
     {
+        if (Environment.GetEnvironmentVariable("TUNNEL_NODE_DLL") is { Length: > 0 } other)
+            return File.Exists(other) ? Path.GetFullPath(other) : throw new FileNotFoundException("TUNNEL_NODE_DLL names no file", other);
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory); // tests/bin/<configuration>/<tfm>/
         var configuration = testOutput.Parent!.Name;
         var framework = testOutput.Name;

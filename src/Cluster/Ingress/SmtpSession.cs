@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
@@ -160,10 +161,11 @@ public sealed class SmtpSession : ReceiveActor, IWithTimers
                     else Context.Stop(Self);
                     return;
                 case ConversationNeed.Commit:
+                    var dataEnd = Stopwatch.GetTimestamp();
                     if (!await FlushAsync()) { Context.Stop(Self); return; } // replies before the data are not held while we store
                     var message = _conversation.Message!;
                     _conversation.Committed(await _services.Intake.CommitAsync(new IncomingMessage(_client, message.ClientName,
-                        message.Protocol, message.Envelope, message.Recipients, message.Content)));
+                        message.Protocol, message.Envelope, message.Recipients, message.Content) { DataEnd = dataEnd }));
                     CountTransaction(_conversation.InTransaction);
                     break;
                 case ConversationNeed.VerifyDomain:

@@ -15,6 +15,9 @@ public sealed class TunnelMetrics
 {
     // From a second to a day: a relay's delays are seconds when all is well, hours when a
     // destination was down.
+    // From 50 µs to a second: the steps between the end of the data and the 250.
+    private static readonly double[] StepBuckets = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1];
+
     private static readonly double[] DelayBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600];
 
     private readonly ConcurrentDictionary<string, (int Messages, DateTimeOffset? Oldest)> _queues = new();
@@ -38,6 +41,8 @@ public sealed class TunnelMetrics
 
     /// <summary>The certificate label of a handshake that failed before the client's hello chose one.</summary>
     public const string NoCertificate = "none";
+    private readonly Histogram _intakeSteps;
+    private readonly Counter _intakeCommits;
 
     public TunnelMetrics() : this(Metrics.NewCustomRegistry()) { }
 
@@ -79,6 +84,11 @@ public sealed class TunnelMetrics
             "Certificate files read again after they changed, by result: loaded (now served), failed (the old certificate kept).", "result");
         _certificateExpiry = factory.CreateGauge("tunnel_tls_certificate_expiry_seconds",
             "Seconds until each served certificate expires (negative: expired), by certificate (its first DNS name, or default).", "certificate");
+        _intakeSteps = factory.CreateHistogram("tunnel_intake_step_seconds",
+            "Time of each step from the end of a message's data to its 250: prepare, wait (for the commit before), write, commit, resume.",
+            new HistogramConfiguration { LabelNames = ["step"], Buckets = StepBuckets });
+        _intakeCommits = factory.CreateCounter("tunnel_intake_commits_total",
+            "Spool commits that decided a 250; a message whose commit it shared with n-1 others adds 1/n, so this over messages accepted is commits per 250.");
         ClusterMembers = factory.CreateGauge("tunnel_cluster_members",
             "Cluster members as this node sees them, by status (joining, up, leaving, exiting, down, unreachable).", "status");
         Shards = factory.CreateGauge("tunnel_shards", "Shards of the domain queues hosted by this node.");
@@ -106,6 +116,12 @@ public sealed class TunnelMetrics
     public void ConnectionRefused(string family) => _connections.WithLabels(family).Inc();
 
     public void MessageAccepted() => _accepted.Inc();
+
+    /// <summary>One step of a message's way from the end of its data to its 250 (see MessageIntake).</summary>
+    public void IntakeStep(string step, TimeSpan time) => _intakeSteps.WithLabels(step).Observe(time.TotalSeconds);
+
+    /// <summary>A 250's share of its commit: 1/n when n messages shared it.</summary>
+    public void IntakeCommitShare(int messages) => _intakeCommits.Inc(1.0 / Math.Max(1, messages));
 
     public void Refused(string reason) => _refused.WithLabels(reason).Inc();
 

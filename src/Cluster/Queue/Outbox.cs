@@ -24,12 +24,12 @@ public sealed class Outbox(SpoolStore spool, Func<IActorRef> queues, TimeSpan ti
     /// <see cref="SpoolStore.StoreAsync"/>); returns false only for a DSN already stored before.
     /// </summary>
     public async Task<bool> PostAsync(MessageId id, Envelope envelope, IReadOnlyList<Recipient> recipients, MessageBody body,
-        DateTimeOffset now, NoticeGuard? guard = null)
+        DateTimeOffset now, NoticeGuard? guard = null, StoreTiming? timing = null)
     {
         var mail = recipients.GroupBy(r => r.Address.Domain)
             .Select(domain => new NewMail(domain.Key, id, envelope, domain.ToList(), body.Length, now))
             .ToList();
-        if (!await spool.StoreAsync(id, body, mail, now, timeout, limit, guard)) return false;
+        if (!await spool.StoreAsync(id, body, mail, now, timeout, limit, guard, timing)) return false;
         var region = queues();
         foreach (var domain in mail) region.Tell(domain);
         return true;

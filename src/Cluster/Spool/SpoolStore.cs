@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Tunnel.Messages.Mail;
@@ -85,11 +86,14 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         StoreAsync(id, MessageBody.Of(body), references, at, timeout, limit, guard);
 
     /// <inheritdoc cref="StoreAsync(MessageId, ReadOnlyMemory{byte}, IReadOnlyList{NewMail}, DateTimeOffset, TimeSpan, TimeSpan, NoticeGuard?)"/>
+    /// <param name="timing">Filled with where the store's time went (<see cref="StoreTiming"/>), when given.</param>
     public async Task<bool> StoreAsync(MessageId id, MessageBody body, IReadOnlyList<NewMail> references, DateTimeOffset at,
-        TimeSpan timeout, TimeSpan limit, NoticeGuard? guard = null)
+        TimeSpan timeout, TimeSpan limit, NoticeGuard? guard = null, StoreTiming? timing = null)
     {
+        timing ??= new StoreTiming();
         var store = new SpoolWrite.Store(id, body,
-            references.Select(r => new SpoolReference(r.Domain, TunnelSerializer.Serialize(r))).ToList(), at, guard);
+            references.Select(r => new SpoolReference(r.Domain, TunnelSerializer.Serialize(r))).ToList(), at, guard, timing);
+        timing.Queued = Stopwatch.GetTimestamp();
         _writer.Enqueue(store);
         try
         {

@@ -17,7 +17,7 @@ internal abstract record SpoolWrite
     /// recorded a notice of that kind; <see cref="Done"/> then says whether it was stored.
     /// </summary>
     public sealed record Store(MessageId Id, MessageBody Body, IReadOnlyList<SpoolReference> References, DateTimeOffset At,
-        NoticeGuard? Guard) : SpoolWrite
+        NoticeGuard? Guard, StoreTiming Timing) : SpoolWrite
     {
         private const int Pending = 0, Committing = 1, Abandoned = 2;
         private int _state;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Data.Common;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
@@ -71,11 +72,14 @@ internal sealed class SpoolWriter
                 await connection.OpenAsync();
             }
             bool[] results;
+            Mark(writes, static (t, at, n) => { t.Started = at; t.Batch = n; });
             await using (var transaction = await connection.BeginTransactionAsync())
             {
                 results = await apply(connection, transaction, writes);
+                Mark(writes, static (t, at, _) => t.Written = at);
                 await transaction.CommitAsync();
             }
+            Mark(writes, static (t, at, _) => t.Committed = at);
             for (var i = 0; i < writes.Count; i++) writes[i].Done.TrySetResult(results[i]);
             return connection;
         }
@@ -85,6 +89,14 @@ internal sealed class SpoolWriter
             if (connection is not null) await connection.DisposeAsync();
             return null;
         }
+    }
+
+    /// <summary>Stamps each store of a batch (the intake's step timings); housekeeping is not timed.</summary>
+    private static void Mark<T>(List<T> writes, Action<StoreTiming, long, int> mark) where T : SpoolWrite
+    {
+        var at = Stopwatch.GetTimestamp();
+        foreach (var write in writes)
+            if (write is SpoolWrite.Store store) mark(store.Timing, at, writes.Count);
     }
 
     /// <summary>
