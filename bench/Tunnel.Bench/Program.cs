@@ -1,7 +1,7 @@
 using Tunnel.Bench;
 
 // tunnel-bench: load and idle-session benchmarks of a real Tunnel node (issue 7), and the outage and
-// failover scenarios of issue 12. See bench/README.md.
+// failover scenarios of issue 12, and the scale scenario of issue 15. See bench/README.md.
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(BenchOptions.Usage);
@@ -27,7 +27,7 @@ if (options.PrintConfig)
 Console.Error.WriteLine("tunnel-bench: this is a Debug build; run it with -c Release (it measures the Release node).");
 return 64;
 #else
-if (options.OwnsNode || options.Scenario == BenchOptions.FailoverScenario)
+if (options.OwnsNode || options.Scenario is BenchOptions.FailoverScenario or BenchOptions.ScaleScenario)
 {
     if (options.Build) await BenchRig.BuildNodeAsync();
     else if (!File.Exists(BenchRig.NodeExecutable()))
@@ -47,6 +47,14 @@ if (options.Scenario == BenchOptions.FailoverScenario)
     Console.WriteLine(failover.Summary());
     LoadScenario.Log($"results: {failoverFile}");
     return failover.Failed ? 1 : 0;
+}
+if (options.Scenario == BenchOptions.ScaleScenario)
+{
+    var scale = await new ScaleScenario(options).RunAsync(cancel.Token);
+    var scaleFile = ResultsFile.Write(options, args, scale, started);
+    Console.WriteLine(scale.Summary());
+    LoadScenario.Log($"results: {scaleFile}");
+    return scale.Failed ? 1 : 0;
 }
 await using var rig = await BenchRig.StartAsync(options);
 
