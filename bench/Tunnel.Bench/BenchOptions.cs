@@ -49,6 +49,8 @@ public sealed record BenchOptions
     public TimeSpan MxDelay { get; init; } = TimeSpan.Zero;
     /// <summary>Sub-queues per domain (tunnel.queue.split-default) in a cluster run (default 1).</summary>
     public int Split { get; init; } = 1;
+    /// <summary>scale: only the hot-domain shapes.</summary>
+    public bool HotOnly { get; init; }
     /// <summary>scale: messages of each hot-domain run.</summary>
     public int HotMessages { get; init; } = 1500;
 
@@ -79,6 +81,7 @@ public sealed record BenchOptions
                                3 nodes split 3 (--hot-messages H each, default 1500); with PostgreSQL's
                                commits, rows and WAL bytes per message
           --hot-messages H     scale: messages of each hot-domain run (default 1500)
+          --hot-only           scale: only the three hot-domain shapes
         Scenarios of issue 12 (each starts its own nodes; see bench/README.md):
           --scenario outage    one node (SQLite, production queue settings), one destination whose MX
                                refuses connections for the whole run, C connections (default 20) sending
@@ -152,6 +155,7 @@ public sealed record BenchOptions
                 "--mx-delay" => options with { MxDelay = ParseDuration(name, Value(), allowZero: true) },
                 "--split" => options with { Split = Positive(name, Value()) },
                 "--hot-messages" => options with { HotMessages = Positive(name, Value()) },
+                "--hot-only" => options with { HotOnly = true },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
         }

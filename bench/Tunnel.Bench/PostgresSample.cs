@@ -50,3 +50,6 @@ public sealed record PostgresSample(long Commits, long Inserted, long Updated, l
 
 /// <summary>PostgreSQL's work per message delivered: commits, rows, WAL and table growth in bytes, server CPU in ms.</summary>
 public sealed record PostgresCost(double Commits, double Inserted, double Updated, double Deleted, double WalBytes, double TableBytes, double CpuMs);
+
+/// <summary>A load run on PostgreSQL, with the database's work per message.</summary>
+public sealed record LoadOnPostgres(LoadResult Load, PostgresCost Postgres);

@@ -75,8 +75,18 @@ else if (options.Idle > 0)
 else
 {
     var messages = new BenchMessage(options.Size, options.Domains, Guid.NewGuid().ToString("N")[..12]);
+    var pgBefore = rig.Connection is { } db ? await PostgresSample.OfAsync(db, rig.Postgres!.ProcessId) : null;
     var load = await new LoadScenario(rig, options, messages).RunAsync(cancel.Token);
     (result, summary, failed) = (load, load.Summary(), load.Failed);
+    if (rig.Connection is { } connection)
+    {
+        // PostgreSQL's work per message, warm-up included (every message stored, delivered and removed in the window).
+        await PostgresSample.SettleAsync(cancel.Token);
+        var cost = (await PostgresSample.OfAsync(connection, rig.Postgres!.ProcessId)).PerMessage(pgBefore!, options.Warmup + load.Accepted);
+        result = new LoadOnPostgres(load, cost);
+        summary += string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"\npostgresql per message: {cost.Commits:0.00} commits, {cost.Inserted:0.0} inserted, {cost.Updated:0.0} updated, {cost.Deleted:0.0} deleted rows, {cost.WalBytes:0} WAL bytes, {cost.TableBytes:0} bytes of table growth, {cost.CpuMs:0.00} ms of server CPU");
+    }
     foreach (var problem in load.Problems.Take(5)) LoadScenario.Log($"problem: {problem}");
 }
 

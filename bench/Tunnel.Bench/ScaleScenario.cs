@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Tunnel.Messages.Mail;
+using Tunnel.Messages.Queue;
+using Tunnel.Messages.Serialization;
 
 namespace Tunnel.Bench;
 
@@ -15,9 +18,14 @@ namespace Tunnel.Bench;
 /// </summary>
 public sealed class ScaleScenario(BenchOptions options)
 {
+    /// <summary>How long the idle cost of the nodes is measured before each shape's load.</summary>
+    private static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(10);
+
     public sealed record Case(string Name, int Nodes, string Storage, int Domains, int Split, TimeSpan MxDelay, int Messages);
 
-    public IReadOnlyList<Case> Cases { get; } =
+    public IReadOnlyList<Case> Cases => options.HotOnly ? All.Where(c => c.Name.StartsWith("hot", StringComparison.Ordinal)).ToList() : All;
+
+    private IReadOnlyList<Case> All { get; } =
     [
         new("1 node, SQLite", 1, BenchOptions.Sqlite, options.Domains, 1, TimeSpan.Zero, options.Messages),
         new("1 node, PostgreSQL", 1, BenchOptions.Postgres, options.Domains, 1, TimeSpan.Zero, options.Messages),
@@ -41,6 +49,11 @@ public sealed class ScaleScenario(BenchOptions options)
             };
             LoadScenario.Log($"--- {shape.Name}: {shape.Messages} messages (+{warmup} warm-up), D={shape.Domains}, mx-delay {shape.MxDelay.TotalMilliseconds:0}ms");
             await using var rig = await BenchRig.StartAsync(run);
+            // What the nodes cost doing nothing (cluster heartbeats, gossip, timers): on a shared
+            // machine this is taken from the work.
+            var idleFrom = rig.Nodes.Sum(n => ProcessSample.Of(n.Id).Cpu.TotalSeconds);
+            await Task.Delay(IdleWindow, cancel);
+            var idleCores = Math.Round((rig.Nodes.Sum(n => ProcessSample.Of(n.Id).Cpu.TotalSeconds) - idleFrom) / IdleWindow.TotalSeconds, 3);
             var pgBefore = rig.Connection is { } c ? await PostgresSample.OfAsync(c, rig.Postgres!.ProcessId) : null;
             var cpuBefore = rig.Nodes.Sum(n => ProcessSample.Of(n.Id).Cpu.TotalMilliseconds);
             var messages = new BenchMessage(run.Size, run.Domains, Guid.NewGuid().ToString("N")[..12]);
@@ -55,12 +68,28 @@ public sealed class ScaleScenario(BenchOptions options)
             var senders = rig.Nodes.Select(n => n.Output.Count(l => l.Contains("status=sent", StringComparison.Ordinal))).ToList();
             rows.Add(new ScaleRow(shape.Name, shape.Nodes, shape.Storage, shape.Domains, shape.Split, shape.MxDelay.TotalMilliseconds, shape.Messages,
                 load.AcceptedPerSecond, load.DeliveredPerSecond, load.LatencyP50Ms, load.LatencyP95Ms, load.Lost, load.Duplicated,
-                Math.Round(nodeCpuMs / Math.Max(1, warmup + load.Accepted), 3), load.MachineBusyCores, load.OtherCpuSeconds, senders, cost, load));
+                Math.Round(nodeCpuMs / Math.Max(1, warmup + load.Accepted), 3), load.MachineBusyCores, load.OtherCpuSeconds, senders, cost, load)
+            {
+                IdleNodeCores = idleCores,
+            });
             LoadScenario.Log($"{shape.Name}: {load.Summary()}");
             try { await rig.StopNodeAsync(); }
             catch (TimeoutException) { LoadScenario.Log("a node did not stop within a minute of SIGTERM; it is killed"); }
         }
-        return new ScaleResult(rows);
+        return new ScaleResult(rows, EnvelopeBytes(options.Size));
+    }
+
+    /// <summary>
+    /// What crosses the cluster for a bench message: the NewMail a node tells the queue's node
+    /// (Tunnel's JSON serializer), the same bytes the reference row keeps. Akka's remoting adds
+    /// its envelope (sender and recipient paths, manifest) on top.
+    /// </summary>
+    public static int EnvelopeBytes(int size)
+    {
+        var domain = BenchRig.Domain(0);
+        var mail = new NewMail(domain, MessageId.New(DateTimeOffset.UtcNow), new Envelope(new Mailbox("bench", "src.bench.test")),
+            [new Recipient(new Mailbox("user0000000001", domain))], size, DateTimeOffset.UtcNow, Part: 1);
+        return TunnelSerializer.Serialize(mail).Length;
     }
 }
 
@@ -69,9 +98,14 @@ public sealed class ScaleScenario(BenchOptions options)
 /// <param name="NodeCpuMsPerMessage">CPU of all nodes together per message (warm-up included).</param>
 public sealed record ScaleRow(string Name, int Nodes, string Storage, int Domains, int Split, double MxDelayMs, int Messages,
     double AcceptedPerSecond, double? DeliveredPerSecond, double LatencyP50Ms, double LatencyP95Ms, int Lost, int Duplicated,
-    double NodeCpuMsPerMessage, double MachineBusyCores, double? OtherCpuSeconds, IReadOnlyList<int> SentByNode, PostgresCost? Postgres, LoadResult Load);
+    double NodeCpuMsPerMessage, double MachineBusyCores, double? OtherCpuSeconds, IReadOnlyList<int> SentByNode, PostgresCost? Postgres, LoadResult Load)
+{
+    /// <summary>CPU cores the nodes used together while idle, before the load.</summary>
+    public double IdleNodeCores { get; init; }
+}
 
-public sealed record ScaleResult(IReadOnlyList<ScaleRow> Rows)
+/// <param name="NewMailBytes">The serialized NewMail of one bench message: what a node tells another about it.</param>
+public sealed record ScaleResult(IReadOnlyList<ScaleRow> Rows, int NewMailBytes)
 {
     /// <summary>Delivered/s of the hot domain on 3 nodes split in 3 over 1 node with one queue; the issue's target is 2.5.</summary>
     public double? HotSpeedup =>
@@ -85,14 +119,15 @@ public sealed record ScaleResult(IReadOnlyList<ScaleRow> Rows)
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.AppendLine(string.Create(c, $"{"shape",-24} {"D",3} {"delay",6} {"M",6} {"accepted/s",10} {"delivered/s",11} {"p50 ms",7} {"p95 ms",7} {"cpu ms/msg",10} {"sent by node",-16} {"pg commits",10} {"pg rows",8} {"pg WAL B",9} {"pg cpu ms",9} {"lost",4} {"dup",3}"));
+        text.AppendLine(string.Create(c, $"{"shape",-24} {"D",3} {"delay",6} {"M",6} {"accepted/s",10} {"delivered/s",11} {"p50 ms",7} {"p95 ms",7} {"cpu ms/msg",10} {"sent by node",-16} {"pg commits",10} {"pg rows",8} {"pg WAL B",9} {"pg cpu ms",9} {"lost",4} {"dup",3} {"idle cores",10} {"others",6}"));
         foreach (var r in Rows)
         {
             var pg = r.Postgres;
             text.AppendLine(string.Create(c,
                 $"{r.Name,-24} {r.Domains,3} {r.MxDelayMs,4:0}ms {r.Messages,6} {r.AcceptedPerSecond,10:0} {(r.DeliveredPerSecond is { } d ? d.ToString("0", c) : "INCOMPLETE"),11} {r.LatencyP50Ms,7:0.0} {r.LatencyP95Ms,7:0.0} {r.NodeCpuMsPerMessage,10:0.00} {string.Join("/", r.SentByNode),-16} " +
-                $"{(pg is null ? "-" : pg.Commits.ToString("0.00", c)),10} {(pg is null ? "-" : (pg.Inserted + pg.Updated + pg.Deleted).ToString("0.0", c)),8} {(pg is null ? "-" : pg.WalBytes.ToString("0", c)),9} {(pg is null ? "-" : pg.CpuMs.ToString("0.00", c)),9} {r.Lost,4} {r.Duplicated,3}"));
+                $"{(pg is null ? "-" : pg.Commits.ToString("0.00", c)),10} {(pg is null ? "-" : (pg.Inserted + pg.Updated + pg.Deleted).ToString("0.0", c)),8} {(pg is null ? "-" : pg.WalBytes.ToString("0", c)),9} {(pg is null ? "-" : pg.CpuMs.ToString("0.00", c)),9} {r.Lost,4} {r.Duplicated,3} {r.IdleNodeCores,10:0.00} {(r.OtherCpuSeconds is { } o && r.Load.EndToEndSeconds is { } w && w > 0 ? (o / w).ToString("0.00", c) : "-"),6}"));
         }
+        text.AppendLine(string.Create(c, $"NewMail told across the cluster per message: {NewMailBytes} bytes (+ Akka's envelope)"));
         text.Append(HotSpeedup is { } s ? string.Create(c, $"hot domain: 3 nodes deliver {s:0.00}x what 1 node does (target 2.5x)") : "hot domain: no ratio (a run was incomplete)");
         return text.ToString();
     }
