@@ -18,7 +18,7 @@ namespace Tunnel.Bench;
 /// </summary>
 public sealed class ScaleScenario(BenchOptions options)
 {
-    /// <summary>How long the idle cost of the nodes is measured before each shape's load.</summary>
+    /// <summary>How long the nodes' CPU without load is measured before each shape's load.</summary>
     private static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(10);
 
     public sealed record Case(string Name, int Nodes, string Storage, int Domains, int Split, TimeSpan MxDelay, int Messages);
@@ -49,8 +49,9 @@ public sealed class ScaleScenario(BenchOptions options)
             };
             LoadScenario.Log($"--- {shape.Name}: {shape.Messages} messages (+{warmup} warm-up), D={shape.Domains}, mx-delay {shape.MxDelay.TotalMilliseconds:0}ms");
             await using var rig = await BenchRig.StartAsync(run);
-            // What the nodes cost doing nothing (cluster heartbeats, gossip, timers): on a shared
-            // machine this is taken from the work.
+            // What the nodes use without load in the 10 s after their start (the end of start-up:
+            // tiered compilation, the cluster forming; a settled idle node uses ~0.04 cores): on a
+            // shared machine this is taken from the work.
             var idleFrom = rig.Nodes.Sum(n => ProcessSample.Of(n.Id).Cpu.TotalSeconds);
             await Task.Delay(IdleWindow, cancel);
             var idleCores = Math.Round((rig.Nodes.Sum(n => ProcessSample.Of(n.Id).Cpu.TotalSeconds) - idleFrom) / IdleWindow.TotalSeconds, 3);
@@ -100,7 +101,7 @@ public sealed record ScaleRow(string Name, int Nodes, string Storage, int Domain
     double AcceptedPerSecond, double? DeliveredPerSecond, double LatencyP50Ms, double LatencyP95Ms, int Lost, int Duplicated,
     double NodeCpuMsPerMessage, double MachineBusyCores, double? OtherCpuSeconds, IReadOnlyList<int> SentByNode, PostgresCost? Postgres, LoadResult Load)
 {
-    /// <summary>CPU cores the nodes used together while idle, before the load.</summary>
+    /// <summary>CPU cores the nodes used together without load in the 10 s after their start.</summary>
     public double IdleNodeCores { get; init; }
 }
 
