@@ -10,6 +10,9 @@ public sealed record BenchOptions
     public const string OutageScenario = "outage";
     public const string FailoverScenario = "failover";
     public const string VersusScenario = "versus";
+    public const string ScaleScenario = "scale";
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgresql";
 
     /// <summary>load (the throughput run), outage (issue 12: a destination down under load), failover (issue 12: SIGKILL of one of three nodes).</summary>
     public string Scenario { get; init; } = LoadScenario;
@@ -45,8 +48,20 @@ public sealed record BenchOptions
     public TimeSpan GreetingDelay { get; init; } = TimeSpan.Zero;
     /// <summary>The node's tunnel.smtp.greeting-pass-ttl; null: cluster.hocon's (1d).</summary>
     public TimeSpan? GreetingPassTtl { get; init; }
+    /// <summary>Nodes in one cluster (default 1); more than one needs --storage postgresql.</summary>
+    public int Nodes { get; init; } = 1;
+    /// <summary>sqlite (default; one node) or postgresql (a private server the bench starts).</summary>
+    public string Storage { get; init; } = Sqlite;
+    /// <summary>The sink waits this long before its reply to each message's data, like a remote provider (default 0).</summary>
+    public TimeSpan MxDelay { get; init; } = TimeSpan.Zero;
+    /// <summary>Sub-queues per domain (tunnel.queue.split-default) in a cluster run (default 1).</summary>
+    public int Split { get; init; } = 1;
+    /// <summary>scale: only the hot-domain shapes.</summary>
+    public bool HotOnly { get; init; }
+    /// <summary>scale: messages of each hot-domain run.</summary>
+    public int HotMessages { get; init; } = 1500;
 
-    public bool OwnsNode => Targets.Count == 0 && !Calibrate && Scenario is not (FailoverScenario or VersusScenario);
+    public bool OwnsNode => Targets.Count == 0 && !Calibrate && Scenario is not (FailoverScenario or VersusScenario or ScaleScenario);
 
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Tunnel.Bench -- [options]
@@ -62,6 +77,18 @@ public sealed record BenchOptions
           --greeting-delay T   the node's tunnel.smtp.greeting-delay (default 0s: off; production: 2s)
           --greeting-pass-ttl T  the node's tunnel.smtp.greeting-pass-ttl, how long a client that waited
                                is greeted at once (default: cluster.hocon's 1d; 0s: every connection waits)
+          --nodes N            N nodes in one cluster (default 1; more than one needs --storage postgresql)
+          --storage S          sqlite (default) or postgresql: a private PostgreSQL server the bench starts
+          --mx-delay T         the sink waits T before answering each message's data (default 0ms; e.g. 100ms)
+          --split K            with postgresql: every domain split in K sub-queues (tunnel.queue.split-default)
+        Scenario of issue 15 (see bench/README.md):
+          --scenario scale     side by side, each on fresh nodes: 1 node SQLite, 1 node PostgreSQL and
+                               3 nodes PostgreSQL at D=10 (M messages, default 3000); then one hot domain
+                               with --mx-delay (default 100ms): 1 node (one queue), 1 node split 3, and
+                               3 nodes split 3 (--hot-messages H each, default 1500); with PostgreSQL's
+                               commits, rows and WAL bytes per message
+          --hot-messages H     scale: messages of each hot-domain run (default 1500)
+          --hot-only           scale: only the three hot-domain shapes
         Scenarios of issue 12 (each starts its own nodes; see bench/README.md):
           --scenario outage    one node (SQLite, production queue settings), one destination whose MX
                                refuses connections for the whole run, C connections (default 20) sending
@@ -146,10 +173,25 @@ public sealed record BenchOptions
                 "--stall-timeout" => options with { StallTimeout = TimeSpan.FromSeconds(Positive(name, Value())) },
                 "--greeting-delay" => options with { GreetingDelay = ParseDuration(name, Value(), allowZero: true) },
                 "--greeting-pass-ttl" => options with { GreetingPassTtl = ParseDuration(name, Value(), allowZero: true) },
+                "--nodes" => options with { Nodes = Positive(name, Value()) },
+                "--storage" => options with { Storage = StorageName(name, Value()) },
+                "--mx-delay" => options with { MxDelay = ParseDuration(name, Value(), allowZero: true) },
+                "--split" => options with { Split = Positive(name, Value()) },
+                "--hot-messages" => options with { HotMessages = Positive(name, Value()) },
+                "--hot-only" => options with { HotOnly = true },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
         }
-        if (options.Scenario != LoadScenario)
+        if (options.Nodes > 1 && options.Storage != Postgres) throw new ArgumentException("--nodes: more than one node needs --storage postgresql");
+        if (options.Split > 64) throw new ArgumentException("--split: 1 to 64");
+        if (options.Split > 1 && options.Storage != Postgres) throw new ArgumentException("--split goes with --storage postgresql");
+        if (options.Scenario == ScaleScenario)
+        {
+            if (!args.Contains("--mx-delay")) options = options with { MxDelay = TimeSpan.FromMilliseconds(100) };
+            if (!args.Contains("--messages")) options = options with { Messages = 3000 };
+            if (!args.Contains("--warmup")) options = options with { Warmup = 300 };
+        }
+        if (options.Scenario is not (LoadScenario or ScaleScenario))
         {
             if (options.Targets.Count > 0 || options.Calibrate || options.Idle > 0 || options.PrintConfig)
                 throw new ArgumentException($"--scenario {options.Scenario} starts its own nodes: no --target, --calibrate, --idle or --print-config");
@@ -192,12 +234,19 @@ public sealed record BenchOptions
         bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)}MiB" : bytes % 1024 == 0 ? $"{bytes / 1024}KiB" : $"{bytes}B";
 
     private static string ScenarioName(string name, string text) =>
-        text is LoadScenario or OutageScenario or FailoverScenario or VersusScenario
-            ? text : throw new ArgumentException($"{name}: '{text}' is not one of {LoadScenario}, {OutageScenario}, {FailoverScenario}, {VersusScenario}");
+        text is LoadScenario or OutageScenario or FailoverScenario or VersusScenario or ScaleScenario
+            ? text : throw new ArgumentException($"{name}: '{text}' is not one of {LoadScenario}, {OutageScenario}, {FailoverScenario}, {VersusScenario}, {ScaleScenario}");
 
-    /// <summary>"90" or "90s" → 90 seconds, "4m" → 4 minutes, "1h"; "0s" only with <paramref name="allowZero"/>.</summary>
+    private static string StorageName(string name, string text) =>
+        text is Sqlite or Postgres ? text : throw new ArgumentException($"{name}: '{text}' is not {Sqlite} or {Postgres}");
+
+    /// <summary>"90" or "90s" → 90 seconds, "4m" → 4 minutes, "1h", "100ms"; "0s" only with <paramref name="allowZero"/>.</summary>
     public static TimeSpan ParseDuration(string name, string text, bool allowZero = false)
     {
+        if (text.EndsWith("ms", StringComparison.Ordinal))
+            return int.TryParse(text[..^2], NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && (ms > 0 || allowZero) && ms <= 3_600_000
+                ? TimeSpan.FromMilliseconds(ms)
+                : throw new ArgumentException($"{name}: '{text}' is not a duration such as 100ms, 90s or 4m");
         var (number, unit) = text.EndsWith('s') ? (text[..^1], 1) : text.EndsWith('m') ? (text[..^1], 60) : text.EndsWith('h') ? (text[..^1], 3600) : (text, 1);
         return int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && (n > 0 || allowZero) && (long)n * unit <= 24 * 3600
             ? TimeSpan.FromSeconds((long)n * unit)

@@ -10,7 +10,9 @@ namespace Tunnel.Bench;
 /// Everything a run talks to: the bench's DNS server (the D domains, each with an MX host whose A
 /// record is the tunnel itself and whose AAAA record is the sink, the draft's §2.2 picture), the
 /// sink MX on ::1, and the node under test, either a child process of the Release build with
-/// SQLite in a temporary folder or a node already running (--target).
+/// SQLite in a temporary folder or a node already running (--target). With --nodes N or
+/// --storage postgresql: N child processes forming one cluster on a private PostgreSQL server,
+/// node i listening on 127.0.0.(20+i) and ::1, the clients spread over all of them.
 /// </summary>
 public sealed class BenchRig : IAsyncDisposable
 {
@@ -20,28 +22,37 @@ public sealed class BenchRig : IAsyncDisposable
     private readonly string? _directory;
     private readonly PostfixRelay? _postfix;
 
-    private BenchRig(TestDnsServer dns, SinkMx sink, NodeProcess? node, IReadOnlyList<IPEndPoint> smtp, int? pid, string? directory,
-        PostfixRelay? postfix = null)
+    private BenchRig(TestDnsServer dns, SinkMx sink, IReadOnlyList<NodeProcess> nodes, IReadOnlyList<IPEndPoint> smtp, int? pid, string? directory,
+        PostgresServer? postgres = null, string? connection = null, PostfixRelay? postfix = null)
     {
         _postfix = postfix;
         Dns = dns;
         Sink = sink;
-        Node = node;
+        Nodes = nodes;
         Smtp = smtp;
         NodePid = pid;
         _directory = directory;
+        Postgres = postgres;
+        Connection = connection;
     }
+
+    /// <summary>Every node the bench started (one unless --nodes); empty with --target.</summary>
+    public IReadOnlyList<NodeProcess> Nodes { get; }
+
+    /// <summary>The private PostgreSQL server with --storage postgresql, and the nodes' database on it.</summary>
+    public PostgresServer? Postgres { get; }
+    public string? Connection { get; }
 
     public TestDnsServer Dns { get; }
     public SinkMx Sink { get; }
 
-    /// <summary>The node when the bench started it; null with --target.</summary>
-    public NodeProcess? Node { get; }
+    /// <summary>The (first) node when the bench started it; null with --target.</summary>
+    public NodeProcess? Node => Nodes.Count > 0 ? Nodes[0] : null;
 
     /// <summary>Where clients connect: the node's IPv4 and IPv6 listeners (or the --target endpoints, or the sink itself with --calibrate).</summary>
     public IReadOnlyList<IPEndPoint> Smtp { get; }
 
-    /// <summary>The node's process, for /proc figures; null with --target and no --node-pid.</summary>
+    /// <summary>The (first) node's process, for /proc figures; null with --target and no --node-pid.</summary>
     public int? NodePid { get; }
 
     /// <summary>The relay under test is Postfix (--scenario versus): its CPU is its master's and every daemon's.</summary>
@@ -74,7 +85,7 @@ public sealed class BenchRig : IAsyncDisposable
     /// schedule stays cluster.hocon's too: how the node backs off is what that scenario measures.
     /// </summary>
     public static string NodeHocon(int domains, string dns, int sinkPort, string listen, string? dataPath, bool productionRetry = false,
-        TimeSpan greetingDelay = default, TimeSpan? greetingPassTtl = null) => $$"""
+        TimeSpan greetingDelay = default, TimeSpan? greetingPassTtl = null, string cluster = "") => $$"""
         tunnel {
           hostname = "tunnel.bench.test"
           smtp.listen = [{{listen}}]
@@ -98,7 +109,7 @@ public sealed class BenchRig : IAsyncDisposable
           admin.listen = "127.0.0.1:0"
         }
         {{(dataPath is null ? "" : $"tunnel.storage.sqlite.path = {ConfigLoader.Quote(dataPath)}")}}
-        tunnel.cluster.port = 0
+        {{(cluster.Length == 0 ? "tunnel.cluster.port = 0" : cluster)}}
         """;
 
     public static async Task<BenchRig> StartAsync(BenchOptions options)
@@ -114,10 +125,13 @@ public sealed class BenchRig : IAsyncDisposable
             var mx = "mx1." + Domain(d);
             dns.Zone.Mx(Domain(d), 10, mx).A(mx, TunnelV4).Aaaa(mx, "::1");
         }
+        sink.DataReplyDelay = options.MxDelay;
         if (options.Calibrate)
-            return new BenchRig(dns, sink, null, [sink.EndPoint], null, null);
+            return new BenchRig(dns, sink, [], [sink.EndPoint], null, null);
         if (!options.OwnsNode)
-            return new BenchRig(dns, sink, null, options.Targets, options.NodePid, null);
+            return new BenchRig(dns, sink, [], options.Targets, options.NodePid, null);
+        if (options.Nodes > 1 || options.Storage == BenchOptions.Postgres)
+            return await StartClusterAsync(options, domains, dns, sink);
 
         var directory = Directory.CreateTempSubdirectory("tunnel-bench-").FullName;
         try
@@ -129,7 +143,7 @@ public sealed class BenchRig : IAsyncDisposable
             var node = await NodeProcess.StartAsync(config);
             var smtp = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 }
                 .Select(f => node.SmtpEndpoints.First(e => e.AddressFamily == f)).ToList();
-            return new BenchRig(dns, sink, node, smtp, node.Id, directory);
+            return new BenchRig(dns, sink, [node], smtp, node.Id, directory);
         }
         catch
         {
@@ -152,12 +166,55 @@ public sealed class BenchRig : IAsyncDisposable
         try
         {
             var postfix = await PostfixRelay.StartAsync(sink.EndPoint.Port);
-            return new BenchRig(dns, sink, null, postfix.Smtp, postfix.MasterPid, null, postfix);
+            return new BenchRig(dns, sink, [], postfix.Smtp, postfix.MasterPid, null, postfix: postfix);
         }
         catch
         {
             await sink.DisposeAsync();
             await dns.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// --nodes N / --storage postgresql: a private PostgreSQL server and N nodes in one cluster on
+    /// it, node 1 the seed (started first). Each listens on 127.0.0.(20+i) and ::1; the clients
+    /// take the listeners in turn. --split K splits every domain in K sub-queues.
+    /// </summary>
+    private static async Task<BenchRig> StartClusterAsync(BenchOptions options, int domains, TestDnsServer dns, SinkMx sink)
+    {
+        var directory = Directory.CreateTempSubdirectory("tunnel-bench-").FullName;
+        var postgres = await PostgresServer.StartAsync();
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            var connection = await postgres.CreateDatabaseAsync("tunnel_bench");
+            var ports = Enumerable.Range(0, options.Nodes).Select(_ => FreePorts.Next()).ToList();
+            for (var i = 1; i <= options.Nodes; i++)
+            {
+                var config = Path.Combine(directory, $"node{i}.hocon");
+                await File.WriteAllTextAsync(config, NodeHocon(domains, dns.EndPoint.ToString(), sink.EndPoint.Port,
+                    $"\"{ClusterRig.Address(i)}:0\", \"[::1]:0\"", null, greetingDelay: options.GreetingDelay, greetingPassTtl: options.GreetingPassTtl,
+                    cluster: $$"""
+                        tunnel.hostname = "node{{i}}.bench.test"
+                        tunnel.storage.provider = postgresql
+                        tunnel.storage.postgresql.connection-string = {{ConfigLoader.Quote(connection)}}
+                        tunnel.cluster { hostname = "127.0.0.1", port = {{ports[i - 1]}}, seeds = ["127.0.0.1:{{ports[0]}}"] }
+                        tunnel.queue.split-default = {{options.Split}}
+                        """));
+                nodes.Add(await NodeProcess.StartAsync(config));
+            }
+            var smtp = nodes.SelectMany(n => new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 }
+                .Select(f => n.SmtpEndpoints.First(e => e.AddressFamily == f))).ToList();
+            return new BenchRig(dns, sink, nodes, smtp, nodes[0].Id, directory, postgres, connection);
+        }
+        catch
+        {
+            foreach (var node in nodes) await node.DisposeAsync();
+            await postgres.DisposeAsync();
+            await sink.DisposeAsync();
+            await dns.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
             throw;
         }
     }
@@ -175,17 +232,28 @@ public sealed class BenchRig : IAsyncDisposable
     }
 
     /// <summary>Mail-log lines of the node so far ("removed from", "status=deferred"…); empty with --target.</summary>
-    public int CountLog(string fragment) => Node?.Output.Count(l => l.Contains(fragment, StringComparison.Ordinal)) ?? 0;
+    public int CountLog(string fragment) => Nodes.Sum(n => n.Output.Count(l => l.Contains(fragment, StringComparison.Ordinal)));
 
-    /// <summary>Stops the node with SIGTERM (its clean shutdown) and returns its exit code; null with --target.</summary>
-    public async Task<int?> StopNodeAsync() => Node is null ? null : await Node.TerminateAsync();
+    /// <summary>Stops the nodes with SIGTERM (their clean shutdown), the last started first; the first non-zero exit code, null with --target.</summary>
+    public async Task<int?> StopNodeAsync()
+    {
+        if (Nodes.Count == 0) return null;
+        var code = 0;
+        foreach (var node in Nodes.Reverse())
+        {
+            var exit = await node.TerminateAsync();
+            if (code == 0) code = exit;
+        }
+        return code;
+    }
 
     public async ValueTask DisposeAsync()
     {
-        if (Node is not null) await Node.DisposeAsync();
+        foreach (var node in Nodes) await node.DisposeAsync();
         if (_postfix is not null) await _postfix.DisposeAsync();
         await Sink.DisposeAsync();
         await Dns.DisposeAsync();
+        if (Postgres is not null) await Postgres.DisposeAsync();
         if (_directory is not null)
         {
             try { Directory.Delete(_directory, recursive: true); }

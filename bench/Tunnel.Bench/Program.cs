@@ -1,7 +1,7 @@
 using Tunnel.Bench;
 
 // tunnel-bench: load and idle-session benchmarks of a real Tunnel node (issue 7), and the outage and
-// failover scenarios of issue 12. See bench/README.md.
+// failover scenarios of issue 12, and the scale scenario of issue 15. See bench/README.md.
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(BenchOptions.Usage);
@@ -36,7 +36,7 @@ if (options.NodeDll is { } nodeDll)
     }
     Environment.SetEnvironmentVariable("TUNNEL_NODE_DLL", nodeDll); // NodeProcess starts this build
 }
-else if (options.OwnsNode || options.Scenario is BenchOptions.FailoverScenario or BenchOptions.VersusScenario)
+else if (options.OwnsNode || options.Scenario is BenchOptions.FailoverScenario or BenchOptions.VersusScenario or BenchOptions.ScaleScenario)
 {
     if (options.Build) await BenchRig.BuildNodeAsync();
     else if (!File.Exists(BenchRig.NodeExecutable()))
@@ -65,6 +65,14 @@ if (options.Scenario == BenchOptions.VersusScenario)
     LoadScenario.Log($"results: {versusFile}");
     return versus.Failed ? 1 : 0;
 }
+if (options.Scenario == BenchOptions.ScaleScenario)
+{
+    var scale = await new ScaleScenario(options).RunAsync(cancel.Token);
+    var scaleFile = ResultsFile.Write(options, args, scale, started);
+    Console.WriteLine(scale.Summary());
+    LoadScenario.Log($"results: {scaleFile}");
+    return scale.Failed ? 1 : 0;
+}
 await using var rig = await BenchRig.StartAsync(options);
 
 bool failed;
@@ -84,8 +92,18 @@ else if (options.Idle > 0)
 else
 {
     var messages = new BenchMessage(options.Size, options.Domains, Guid.NewGuid().ToString("N")[..12]);
+    var pgBefore = rig.Connection is { } db ? await PostgresSample.OfAsync(db, rig.Postgres!.ProcessId) : null;
     var load = await new LoadScenario(rig, options, messages).RunAsync(cancel.Token);
     (result, summary, failed) = (load, load.Summary(), load.Failed);
+    if (rig.Connection is { } connection)
+    {
+        // PostgreSQL's work per message, warm-up included (every message stored, delivered and removed in the window).
+        await PostgresSample.SettleAsync(cancel.Token);
+        var cost = (await PostgresSample.OfAsync(connection, rig.Postgres!.ProcessId)).PerMessage(pgBefore!, options.Warmup + load.Accepted);
+        result = new LoadOnPostgres(load, cost);
+        summary += string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"\npostgresql per message: {cost.Commits:0.00} commits, {cost.Inserted:0.0} inserted, {cost.Updated:0.0} updated, {cost.Deleted:0.0} deleted rows, {cost.WalBytes:0} WAL bytes, {cost.TableBytes:0} bytes of table growth, {cost.CpuMs:0.00} ms of server CPU");
+    }
     foreach (var problem in load.Problems.Take(5)) LoadScenario.Log($"problem: {problem}");
 }
 

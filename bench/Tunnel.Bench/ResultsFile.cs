@@ -36,6 +36,8 @@ public static class ResultsFile
             },
             ["node"] = options.Scenario == BenchOptions.FailoverScenario ? "three child processes (Release build) on a private PostgreSQL"
                 : options.Scenario == BenchOptions.VersusScenario ? "a private Postfix, then a child process (Release build, SQLite in a temporary folder)"
+                : options.Scenario == BenchOptions.ScaleScenario ? "fresh child processes (Release build) per shape: SQLite, or a private PostgreSQL"
+                : options.Nodes > 1 || options.Storage == BenchOptions.Postgres ? $"{options.Nodes} child process(es) (Release build) on a private PostgreSQL"
                 : options.Calibrate ? "none (--calibrate: clients to the sink)"
                 : options.OwnsNode ? "child process (Release build, SQLite in a temporary folder)" : "--target",
             ["result"] = result,

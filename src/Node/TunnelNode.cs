@@ -105,7 +105,9 @@ public sealed class TunnelNode : IAsyncDisposable
                 DomainQueueExtractor.TypeName,
                 domain => DomainQueue.Props(domain, queueServices),
                 ClusterShardingSettings.Create(system),
-                new DomainQueueExtractor(settings.Queue.Shards));
+                new DomainQueueExtractor(settings.Queue.Shards),
+                new SubQueueAllocation(sharding.DefaultShardAllocationStrategy(ClusterShardingSettings.Create(system))),
+                PoisonPill.Instance);
             await WaitForShardCoordinatorAsync(log, queues, cancel);
             system.ActorOf(OutboxSweeper.Props(spool, queueRegion, mailLog, settings.Queue.SweepInterval, settings.Queue.OrphanAge),
                 "outbox-sweeper");
@@ -178,7 +180,7 @@ public sealed class TunnelNode : IAsyncDisposable
     {
         var final = settings.Ingress.Limits.FinalTimeout;
         var timeout = settings.Queue.EnqueueTimeout < final ? settings.Queue.EnqueueTimeout : final;
-        return new Outbox(spool, queues, timeout, final);
+        return new Outbox(spool, queues, timeout, final, settings.Queue.Split);
     }
 
     /// <summary>The SMTP front door's collaborators: relay policy, DNS verifier of tunnel domains, intake.</summary>

@@ -245,6 +245,33 @@ public sealed class OutboxStore(SpoolDatabases databases) : IClassFixture<SpoolD
         return spool;
     }
 
+    /// <summary>
+    /// Issue 15: a reference names the sub-queue that owns it. A sub-queue's scan finds only its
+    /// own rows, and the sweep tells each row to the sub-queue it names, whatever the split is now,
+    /// so a row stored under an older split is never orphaned.
+    /// </summary>
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgresql")]
+    public async Task A_reference_keeps_the_sub_queue_it_was_stored_for(string provider)
+    {
+        var spool = await SpoolAsync(provider);
+        var (one, two) = (MessageId.New(Now), MessageId.New(Now.AddMilliseconds(1)));
+        Assert.True(await spool.StoreAsync(one, Body("one"), [Mail(one, "hot.example", "u1") with { Part = 3 }, Mail(one, "b.example", "u2")], Now, Long, Long));
+        Assert.True(await spool.StoreAsync(two, Body("two"), [Mail(two, "hot.example", "u3")], Now, Long, Long));
+
+        var three = Assert.Single(await spool.UnadoptedAsync("hot.example", null, 10, CancellationToken.None, part: 3));
+        Assert.Equal((one, 3, "hot.example#3"), (three.Id, three.Part, three.Queue));
+        Assert.Equal(two, Assert.Single(await spool.UnadoptedAsync("hot.example", null, 10, CancellationToken.None)).Id);
+        Assert.Empty(await spool.UnadoptedAsync("hot.example", null, 10, CancellationToken.None, part: 1));
+        var swept = await spool.UnadoptedAsync(null, Now.AddSeconds(1), 10, CancellationToken.None);
+        Assert.Equal(["b.example", "hot.example", "hot.example#3"], swept.Select(m => m.Queue).Order(StringComparer.Ordinal));
+        // The owning sub-queue reads and releases the row by message and domain, like any queue.
+        Assert.True((await spool.ReadForDeliveryAsync(one, "hot.example", CancellationToken.None)).Owed);
+        await spool.ReleaseAsync(one, "hot.example");
+        Assert.Empty(await spool.UnadoptedAsync("hot.example", null, 10, CancellationToken.None, part: 3));
+    }
+
     private static NewMail Mail(MessageId id, string domain, params string[] locals) =>
         new(domain, id, new Envelope(new Mailbox("sender", "sender.example")), locals.Select(l => new Recipient(new Mailbox(l, domain))).ToList(),
             5, Now);

@@ -10,8 +10,11 @@ using Tunnel.Messages.Queue;
 namespace Tunnel.Cluster.Queue;
 
 /// <summary>
-/// The queue of one destination domain: a persistent, sharded entity (remember-entities keeps
-/// it running somewhere while it holds mail). Its rules are <see cref="DomainQueueMachine"/>'s;
+/// The queue of one destination domain, or of one sub-queue of a split domain (entity id
+/// <c>domain#i</c>, see <see cref="QueueSplit"/>): a persistent, sharded entity (remember-entities
+/// keeps it running somewhere while it holds mail). A sub-queue is a queue like any other, with
+/// its own journal, slots and destination state; it reads and releases its domain's reference
+/// rows, and adopts from the outbox only the rows that name it. Its rules are <see cref="DomainQueueMachine"/>'s;
 /// this actor is the plumbing around them: it turns messages into inputs, persists the events a
 /// step decided, runs the step's actions once they are durable (attempts as
 /// <see cref="QueuedMessage"/> children, spool and DSN work, replies, the mail log), keeps the
@@ -27,6 +30,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private static readonly TimeSpan MarkDelay = TimeSpan.FromSeconds(5);
 
     private readonly string _domain;
+    private readonly string _queue;
+    private readonly int _part;
     private readonly QueueServices _services;
     private readonly QueueSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -37,16 +42,20 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private long _eventsSinceSnapshot;
     private bool _passivating;
 
-    public static Props Props(string domain, QueueServices services) =>
-        Akka.Actor.Props.Create<DomainQueue>(domain, services);
+    public static Props Props(string queue, QueueServices services) =>
+        Akka.Actor.Props.Create<DomainQueue>(queue, services);
 
-    public DomainQueue(string domain, QueueServices services)
+    /// <param name="queue">The entity id: the domain, or <c>domain#i</c> for a sub-queue.</param>
+    public DomainQueue(string queue, QueueServices services)
     {
-        _domain = domain;
+        _queue = queue;
+        _domain = QueueName.DomainOf(queue);
+        _part = QueueName.PartOf(queue);
         _services = services;
         _settings = services.Settings;
-        _machine = new DomainQueueMachine(domain, services.Settings, Random.Shared.NextDouble);
-        PersistenceId = $"domain-queue-{domain}";
+        _machine = new DomainQueueMachine(_domain, services.Settings, Random.Shared.NextDouble);
+        // Sub-queue 0 is the plain queue: its journal is the one the domain always had.
+        PersistenceId = $"domain-queue-{queue}";
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -133,7 +142,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             });
         }
         ScheduleWake();
-        _services.MailLog.Metrics.QueueChanged(_domain, _machine.State.Count, _machine.State.OldestReceivedAt);
+        _services.MailLog.Metrics.QueueChanged(_queue, _machine.State.Count, _machine.State.OldestReceivedAt);
     }
 
     private void Run(IReadOnlyList<QueueAction> actions, IActorRef sender)
@@ -154,7 +163,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
                     }
                     break;
                 case QueueAction.ScanOutbox scan:
-                    _services.Spool.UnadoptedAsync(_domain, before: null, scan.Limit, CancellationToken.None).PipeTo(Self,
+                    _services.Spool.UnadoptedAsync(_domain, before: null, scan.Limit, CancellationToken.None, _part).PipeTo(Self,
                         success: found => new QueueInput.ScanFinished(found, null),
                         failure: e => new QueueInput.ScanFinished([], e.GetBaseException().Message));
                     break;
@@ -302,12 +311,12 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             .Select(m => new QueuedMessageView(m.Id, m.Envelope, m.Recipients, m.Outcomes, m.Size, m.ReceivedAt, m.Attempts,
                 m.Removing ? null : m.NextAttemptAt, query.Id is null ? [] : m.History.ToList()))
             .ToList();
-        Sender.Tell(new QueueInspected(_domain, _machine.Destination.DownUntil, views));
+        Sender.Tell(new QueueInspected(_queue, _machine.Destination.DownUntil, views));
     }
 
     protected override void PostStop()
     {
-        _services.MailLog.Metrics.QueueStopped(_domain);
+        _services.MailLog.Metrics.QueueStopped(_queue);
         base.PostStop();
     }
 }

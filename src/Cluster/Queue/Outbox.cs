@@ -17,8 +17,11 @@ namespace Tunnel.Cluster.Queue;
 /// </summary>
 /// <param name="timeout">How long a store may take before it is abandoned (451, nothing kept).</param>
 /// <param name="limit">The longest wait for a commit that had already begun when the timeout struck.</param>
-public sealed class Outbox(SpoolStore spool, Func<IActorRef> queues, TimeSpan timeout, TimeSpan limit)
+/// <param name="split">Which sub-queue of its domain each reference goes to; none split when null.</param>
+public sealed class Outbox(SpoolStore spool, Func<IActorRef> queues, TimeSpan timeout, TimeSpan limit, QueueSplit? split = null)
 {
+    private readonly QueueSplit _split = split ?? QueueSplit.None;
+
     /// <summary>
     /// Stores the message and tells its queues. Throws when it was not stored (see
     /// <see cref="SpoolStore.StoreAsync"/>); returns false only for a DSN already stored before.
@@ -27,7 +30,7 @@ public sealed class Outbox(SpoolStore spool, Func<IActorRef> queues, TimeSpan ti
         DateTimeOffset now, NoticeGuard? guard = null, StoreTiming? timing = null)
     {
         var mail = recipients.GroupBy(r => r.Address.Domain)
-            .Select(domain => new NewMail(domain.Key, id, envelope, domain.ToList(), body.Length, now))
+            .Select(domain => new NewMail(domain.Key, id, envelope, domain.ToList(), body.Length, now, _split.PartOf(id, domain.Key)))
             .ToList();
         if (!await spool.StoreAsync(id, body, mail, now, timeout, limit, guard, timing)) return false;
         var region = queues();

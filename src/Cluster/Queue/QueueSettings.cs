@@ -4,7 +4,7 @@ namespace Tunnel.Cluster.Queue;
 /// <param name="Retry">Backoff between attempts of a deferred message, and of a destination that is down.</param>
 /// <param name="Lifetime">How long a message may stay queued; then its deferred recipients fail (4.4.7) and are bounced.</param>
 /// <param name="DelayWarningAfter">Age at which the sender gets one delay notice; null: never.</param>
-/// <param name="ConcurrencyPerDomain">Attempts running at once for one destination domain.</param>
+/// <param name="ConcurrencyPerDomain">Attempts running at once for one destination domain's queue; each sub-queue of a split domain has this many.</param>
 /// <param name="Shards">Number of shards DomainQueues are spread over; fixed for the life of a cluster.</param>
 /// <param name="SnapshotEvery">Events between snapshots of a DomainQueue (keeps recovery short).</param>
 /// <param name="PassivateAfter">An empty DomainQueue stops after this long without traffic.</param>
@@ -30,4 +30,7 @@ public sealed record QueueSettings(
 
     /// <summary>How often the spool's orphans (bodies without references, references without bodies) are removed, and their minimum age.</summary>
     public TimeSpan OrphanAge { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many sub-queues each destination domain's new mail is spread over (<c>tunnel.queue.split</c>, <c>split-default</c>).</summary>
+    public QueueSplit Split { get; init; } = QueueSplit.None;
 }

@@ -62,6 +62,9 @@ public sealed class SpoolStore(Func<DbConnection> connect)
                      ("adopted", "SMALLINT NOT NULL DEFAULT 1"),
                      ("created_at", "BIGINT NOT NULL DEFAULT 0"),
                      ("notified", "VARCHAR(128) NOT NULL DEFAULT ','"),
+                     // The sub-queue of a split domain that owns the reference; rows from before
+                     // splitting belong to the domain's plain queue, which is sub-queue 0.
+                     ("part", "SMALLINT NOT NULL DEFAULT 0"),
                  })
         {
             if (!columns.Contains(name))
@@ -92,7 +95,7 @@ public sealed class SpoolStore(Func<DbConnection> connect)
     {
         timing ??= new StoreTiming();
         var store = new SpoolWrite.Store(id, body,
-            references.Select(r => new SpoolReference(r.Domain, TunnelSerializer.Serialize(r))).ToList(), at, guard, timing);
+            references.Select(r => new SpoolReference(r.Domain, r.Part, TunnelSerializer.Serialize(r))).ToList(), at, guard, timing);
         timing.Queued = Stopwatch.GetTimestamp();
         _writer.Enqueue(store);
         try
@@ -160,23 +163,29 @@ public sealed class SpoolStore(Func<DbConnection> connect)
     }
 
     /// <summary>
-    /// References no queue has adopted yet, oldest first: of one domain (a queue's own scan on
-    /// start), or of any domain and older than <paramref name="before"/> (the node's sweep for
-    /// mail whose notice to its queue was lost).
+    /// References no queue has adopted yet, oldest first: of one domain's sub-queue
+    /// <paramref name="part"/> (a queue's own scan on start; 0 is the plain queue), or of any
+    /// domain and older than <paramref name="before"/> (the node's sweep for mail whose notice to
+    /// its queue was lost). Each carries the sub-queue its row names, whatever the split is now.
     /// </summary>
-    public async Task<IReadOnlyList<NewMail>> UnadoptedAsync(string? domain, DateTimeOffset? before, int limit, CancellationToken cancel)
+    public async Task<IReadOnlyList<NewMail>> UnadoptedAsync(string? domain, DateTimeOffset? before, int limit, CancellationToken cancel, int part = 0)
     {
         await using var connection = await OpenAsync(cancel);
         await using var select = Command(connection, null, $"""
-            SELECT envelope FROM tunnel_spool_ref
-            WHERE adopted = 0 AND envelope IS NOT NULL{(domain is null ? "" : " AND domain = @domain")}{(before is null ? "" : " AND created_at < @before")}
+            SELECT envelope, part FROM tunnel_spool_ref
+            WHERE adopted = 0 AND envelope IS NOT NULL{(domain is null ? "" : " AND domain = @domain AND part = @part")}{(before is null ? "" : " AND created_at < @before")}
             ORDER BY created_at LIMIT {limit}
             """);
-        if (domain is not null) Add(select, "@domain", domain);
+        if (domain is not null)
+        {
+            Add(select, "@domain", domain);
+            Add(select, "@part", part);
+        }
         if (before is { } time) Add(select, "@before", time.ToUnixTimeMilliseconds());
         await using var reader = await select.ExecuteReaderAsync(cancel);
         var found = new List<NewMail>();
-        while (await reader.ReadAsync(cancel)) found.Add(TunnelSerializer.Deserialize<NewMail>((byte[])reader.GetValue(0)));
+        while (await reader.ReadAsync(cancel))
+            found.Add(TunnelSerializer.Deserialize<NewMail>((byte[])reader.GetValue(0)) with { Part = Convert.ToInt32(reader.GetValue(1)) });
         return found;
     }
 

@@ -42,7 +42,7 @@ internal abstract record SpoolWrite
 }
 
 /// <summary>One recipient domain's reference row in the outbox: what its queue adopts (a serialized <see cref="Messages.Queue.NewMail"/>).</summary>
-public sealed record SpoolReference(string Domain, byte[] Envelope);
+public sealed record SpoolReference(string Domain, int Part, byte[] Envelope);
 
 /// <summary>A DSN is stored only once per (original message, domain, kind).</summary>
 public sealed record NoticeGuard(MessageId Original, string Domain, string Kind);

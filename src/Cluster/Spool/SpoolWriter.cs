@@ -115,12 +115,13 @@ internal sealed class SpoolWriter
             foreach (var reference in store.References)
             {
                 await using var insert = SpoolStore.Command(connection, transaction, """
-                    INSERT INTO tunnel_spool_ref (message_id, domain, envelope, adopted, created_at, notified)
-                    VALUES (@id, @domain, @envelope, 0, @at, ',') ON CONFLICT DO NOTHING
+                    INSERT INTO tunnel_spool_ref (message_id, domain, envelope, adopted, created_at, notified, part)
+                    VALUES (@id, @domain, @envelope, 0, @at, ',', @part) ON CONFLICT DO NOTHING
                     """);
                 SpoolStore.Add(insert, "@id", store.Id.Value);
                 SpoolStore.Add(insert, "@domain", reference.Domain);
                 SpoolStore.Add(insert, "@envelope", reference.Envelope);
+                SpoolStore.Add(insert, "@part", reference.Part);
                 SpoolStore.Add(insert, "@at", store.At.ToUnixTimeMilliseconds());
                 await insert.ExecuteNonQueryAsync();
             }

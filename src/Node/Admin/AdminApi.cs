@@ -42,6 +42,7 @@ public sealed record QueueListing(IReadOnlyList<QueueEntry> Messages, int Total,
 /// <summary>One message in one domain's queue.</summary>
 /// <param name="NextAttemptAt">Null when none is planned (the message is leaving the queue).</param>
 /// <param name="LastError">The latest reply or reason of a recipient still waiting or failed.</param>
+/// <param name="Queue">The queue that holds it: the domain, or <c>domain#i</c> for a sub-queue of a split domain.</param>
 public sealed record QueueEntry(
     string Id,
     string Domain,
@@ -53,7 +54,8 @@ public sealed record QueueEntry(
     IReadOnlyList<RecipientView> Recipients,
     int Attempts,
     DateTimeOffset? NextAttemptAt,
-    string? LastError);
+    string? LastError,
+    string Queue);
 
 /// <summary>A recipient and its latest outcome.</summary>
 /// <param name="Status">pending, sent, deferred or bounced.</param>
@@ -97,11 +99,18 @@ public sealed record AttemptView(DateTimeOffset At, IReadOnlyList<RecipientView>
 /// <summary><c>tunnel queue stats</c>.</summary>
 public sealed record QueueStats(IReadOnlyList<DomainStats> Domains, IReadOnlyList<string> Unanswered);
 
-/// <summary>One destination: messages by their state, the oldest one's age, and whether it is down.</summary>
+/// <summary>
+/// One destination (or, when asked for, one sub-queue of a split destination): messages by their
+/// state, the oldest one's age, and whether it is down.
+/// </summary>
+/// <param name="Domain">The domain; with sub-queues asked for, the queue (<c>domain#i</c>).</param>
+/// <param name="Node">Where its queue runs; for a split domain, every node one of its sub-queues runs on.</param>
 /// <param name="Pending">Messages not attempted yet.</param>
 /// <param name="Deferred">Messages attempted, still waiting for a retry.</param>
+/// <param name="DownUntil">The earliest next probe of a queue that found the destination down.</param>
+/// <param name="Queues">How many queues with mail the line sums up (1 unless the domain is split).</param>
 public sealed record DomainStats(string Domain, string Node, int Messages, int Pending, int Deferred, int Recipients,
-    double OldestAgeSeconds, DateTimeOffset? DownUntil);
+    double OldestAgeSeconds, DateTimeOffset? DownUntil, int Queues = 1);
 
 /// <summary><c>tunnel queue retry</c>: one message, a domain, or everything.</summary>
 public sealed record RetryRequest(string? Id, string? Domain, bool All);

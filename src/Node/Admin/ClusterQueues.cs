@@ -4,11 +4,16 @@ using Akka.Cluster.Sharding;
 using Tunnel.Cluster.Queue;
 using Tunnel.Messages.Admin;
 using Tunnel.Messages.Mail;
+using Tunnel.Messages.Queue;
 
 namespace Tunnel.Node.Admin;
 
-/// <summary>A domain queue that is running, and the node it runs on.</summary>
-public sealed record RunningQueue(string Domain, string Node);
+/// <summary>A domain queue (or sub-queue: <c>domain#i</c>) that is running, and the node it runs on.</summary>
+public sealed record RunningQueue(string Queue, string Node)
+{
+    /// <summary>The destination domain, also of a sub-queue.</summary>
+    public string Domain => QueueName.DomainOf(Queue);
+}
 
 /// <summary>
 /// The operator's reach into every DomainQueue of the cluster, from any node. Which queues exist
@@ -48,15 +53,15 @@ public sealed class ClusterQueues(ActorSystem system, TimeSpan timeout)
             answers.Where(a => a.State is null).Select(a => a.Node).ToList());
     }
 
-    /// <summary>The running domain queues (optionally only <paramref name="domain"/>), by node.</summary>
+    /// <summary>The running domain queues (optionally only <paramref name="domain"/>'s, sub-queues included), by node.</summary>
     public async Task<(IReadOnlyList<RunningQueue> Queues, IReadOnlyList<string> Unanswered)> RunningAsync(string? domain = null)
     {
         var (regions, unanswered) = await RegionsAsync();
         var queues = regions
             .SelectMany(r => r.State.Shards.SelectMany(s => s.EntityIds).Select(e => new RunningQueue(e, r.Node)))
             .Where(q => domain is null || q.Domain == domain)
-            .DistinctBy(q => q.Domain)
-            .OrderBy(q => q.Domain, StringComparer.Ordinal)
+            .DistinctBy(q => q.Queue)
+            .OrderBy(q => q.Queue, StringComparer.Ordinal)
             .ToList();
         return (queues, unanswered);
     }
@@ -68,17 +73,17 @@ public sealed class ClusterQueues(ActorSystem system, TimeSpan timeout)
         var region = Region;
         var asks = queues.Select(async queue =>
         {
-            try { return (Queue: queue, Answer: (object?)await region.Ask<TAnswer>(question(queue.Domain), timeout)); }
+            try { return (Queue: queue, Answer: (object?)await region.Ask<TAnswer>(question(queue.Queue), timeout)); }
             catch (AskTimeoutException) { return (Queue: queue, Answer: (object?)null); }
         }).ToList();
         var answers = await Task.WhenAll(asks);
         return (answers.Where(a => a.Answer is not null).Select(a => (a.Queue, (TAnswer)a.Answer!)).ToList(),
-            answers.Where(a => a.Answer is null).Select(a => $"queue of {a.Queue.Domain} on {a.Queue.Node}").ToList());
+            answers.Where(a => a.Answer is null).Select(a => $"queue of {a.Queue.Queue} on {a.Queue.Node}").ToList());
     }
 
     public Task<(IReadOnlyList<(RunningQueue Queue, QueueInspected Answer)> Answers, IReadOnlyList<string> Unanswered)> InspectAsync(
         IEnumerable<RunningQueue> queues, MessageId? id = null) =>
-        AskEachAsync<QueueInspected>(queues, domain => new InspectQueue(domain, id));
+        AskEachAsync<QueueInspected>(queues, queue => new InspectQueue(queue, id));
 
     /// <summary>"akka.tcp://tunnel@127.0.0.1:4053" → "127.0.0.1:4053": what operators type.</summary>
     public static string Format(Address address) => $"{address.Host}:{address.Port}";

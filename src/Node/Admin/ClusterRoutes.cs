@@ -5,6 +5,7 @@ using Akka.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Tunnel.Messages.Queue;
 
 namespace Tunnel.Node.Admin;
 
@@ -31,7 +32,9 @@ public static class ClusterRoutes
             var (regions, unanswered) = await services.Queues.RegionsAsync();
             var nodes = regions.OrderBy(r => r.Node, StringComparer.Ordinal)
                 .Select(r => new RegionView(r.Node, r.State.Shards
-                    .OrderBy(s => int.TryParse(s.ShardId, out var n) ? n : int.MaxValue).ThenBy(s => s.ShardId, StringComparer.Ordinal)
+                    // A split domain's shard 17#2 right after 17 (issue 15).
+                    .OrderBy(s => int.TryParse(QueueName.DomainOf(s.ShardId), out var n) ? n : int.MaxValue)
+                    .ThenBy(s => QueueName.PartOf(s.ShardId)).ThenBy(s => s.ShardId, StringComparer.Ordinal)
                     .Select(s => new ShardView(s.ShardId, s.EntityIds.Order(StringComparer.Ordinal).ToList())).ToList()))
                 .ToList();
             return Results.Json(new ShardsView(nodes, unanswered), AdminJson.Default.ShardsView);

@@ -36,14 +36,12 @@ public static class QueueRoutes
                 AdminJson.Default.QueueListing);
         });
 
-        routes.MapGet("/v1/queue/stats", async () =>
+        // One line per domain; ?subqueues=true: one per queue, a split domain's sub-queues apart.
+        routes.MapGet("/v1/queue/stats", async (bool? subQueues) =>
         {
             var (running, unanswered) = await queues.RunningAsync();
             var (answers, silent) = await queues.InspectAsync(running);
-            var now = DateTimeOffset.UtcNow;
-            var stats = answers.Where(a => a.Answer.Messages.Count > 0 || a.Answer.DownUntil is not null)
-                .Select(a => QueueViews.Stats(a.Answer, a.Queue, now))
-                .OrderByDescending(s => s.Messages).ThenBy(s => s.Domain, StringComparer.Ordinal).ToList();
+            var stats = QueueViews.Stats(answers, subQueues ?? false, DateTimeOffset.UtcNow);
             return Results.Json(new QueueStats(stats, [.. unanswered, .. silent]), AdminJson.Default.QueueStats);
         });
 
@@ -69,10 +67,10 @@ public static class QueueRoutes
             if (request.Domain is not null && Domain(request.Domain) is null) return Error(400, $"'{request.Domain}' is not a domain name");
             var (running, unanswered) = await queues.RunningAsync(Domain(request.Domain));
             MessageId? id = request.Id is null ? null : new MessageId(request.Id);
-            var (answers, silent) = await queues.AskEachAsync<RetryScheduled>(running, domain => new RetryNow(domain, id));
+            var (answers, silent) = await queues.AskEachAsync<RetryScheduled>(running, queue => new RetryNow(queue, id));
             var touched = answers.Where(a => a.Answer.Messages > 0).ToList();
             if (request.Id is not null && touched.Count == 0) return Error(404, $"message {request.Id} is not in any queue");
-            return Results.Json(new RetryResult(touched.Sum(a => a.Answer.Messages), touched.Select(a => a.Queue.Domain).ToList(),
+            return Results.Json(new RetryResult(touched.Sum(a => a.Answer.Messages), touched.Select(a => a.Queue.Domain).Distinct().ToList(),
                 [.. unanswered, .. silent]), AdminJson.Default.RetryResult);
         });
 
@@ -83,8 +81,8 @@ public static class QueueRoutes
             var id = new MessageId(request.Id);
             var (holding, silent) = await queues.InspectAsync(running, id);
             var (answers, lost) = await queues.AskEachAsync<DeleteAccepted>(holding.Where(a => a.Answer.Messages.Count > 0).Select(a => a.Queue),
-                domain => new DeleteMessage(domain, id, request.Bounce));
-            var deleted = answers.Where(a => a.Answer.Found).Select(a => a.Queue.Domain).ToList();
+                queue => new DeleteMessage(queue, id, request.Bounce));
+            var deleted = answers.Where(a => a.Answer.Found).Select(a => a.Queue.Domain).Distinct().ToList();
             if (deleted.Count == 0)
             {
                 string[] missing = [.. unanswered, .. silent, .. lost];

@@ -16,7 +16,7 @@ public static class QueueViews
 
     public static QueueEntry Entry(QueuedMessageView message, RunningQueue queue, DateTimeOffset now) =>
         new(message.Id.Value, queue.Domain, queue.Node, message.ReceivedAt, Seconds(now - message.ReceivedAt), message.Size,
-            Sender(message.Envelope), Recipients(message), message.Attempts, message.NextAttemptAt, LastError(message));
+            Sender(message.Envelope), Recipients(message), message.Attempts, message.NextAttemptAt, LastError(message), queue.Queue);
 
     /// <summary>"failed" is accepted for "bounced": the word Postfix's mailq readers look for.</summary>
     public static string? NormaliseState(string? state) => state?.Trim().ToLowerInvariant() switch
@@ -58,15 +58,29 @@ public static class QueueViews
         _ => "",
     };
 
-    public static DomainStats Stats(QueueInspected queue, RunningQueue running, DateTimeOffset now)
+    public static DomainStats Stats(QueueInspected queue, RunningQueue running, DateTimeOffset now) =>
+        Stats(running.Queue, [(running, queue)], now);
+
+    /// <summary>
+    /// One line per destination domain, its sub-queues summed (the operator's usual view), or
+    /// one line per queue when <paramref name="subQueues"/>; busiest first.
+    /// </summary>
+    public static List<DomainStats> Stats(IEnumerable<(RunningQueue Queue, QueueInspected Answer)> answers, bool subQueues, DateTimeOffset now) =>
+        answers.Where(a => a.Answer.Messages.Count > 0 || a.Answer.DownUntil is not null)
+            .GroupBy(a => subQueues ? a.Queue.Queue : a.Queue.Domain)
+            .Select(g => Stats(g.Key, g.Select(a => (a.Queue, a.Answer)).ToList(), now))
+            .OrderByDescending(s => s.Messages).ThenBy(s => s.Domain, StringComparer.Ordinal).ToList();
+
+    private static DomainStats Stats(string name, IReadOnlyList<(RunningQueue Running, QueueInspected Answer)> queues, DateTimeOffset now)
     {
-        var messages = queue.Messages;
-        return new DomainStats(queue.Domain, running.Node, messages.Count,
+        var messages = queues.SelectMany(q => q.Answer.Messages).ToList();
+        return new DomainStats(name, string.Join(",", queues.Select(q => q.Running.Node).Distinct().Order(StringComparer.Ordinal)), messages.Count,
             messages.Count(m => m.Attempts == 0),
             messages.Count(m => m.Attempts > 0 && m.Outcomes.Any(o => !o.IsFinal)),
             messages.Sum(m => m.Outcomes.Count(o => !o.IsFinal)),
             messages.Count == 0 ? 0 : Seconds(now - messages.Min(m => m.ReceivedAt)),
-            queue.DownUntil);
+            queues.Select(q => q.Answer.DownUntil).Where(d => d is not null).Min(),
+            queues.Count);
     }
 
     public static string Sender(Envelope envelope) => envelope.Sender?.ToString() ?? "";

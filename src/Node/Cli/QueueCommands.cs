@@ -32,8 +32,9 @@ public static class QueueCommands
         {
             if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--limit must be at least 1");
         });
+        var subQueues = new Option<bool>("--sub-queues") { Description = "Name the sub-queue of a split domain that holds each message (domain#i)" };
         var list = new Command("list", "Queued messages, oldest first, like mailq: id, age, size, sender, recipients, next attempt, last error")
-            { domain, state, limit };
+            { domain, state, limit, subQueues };
         list.SetAction(async (result, cancel) =>
         {
             using var client = options.Client(result, console);
@@ -49,9 +50,10 @@ public static class QueueCommands
             if (result.GetValue(options.Json)) return ClusterCommands.Json(console, listing!, AdminJson.Default.QueueListing);
 
             var now = DateTimeOffset.UtcNow;
-            var table = new Table("ID", "DOMAIN", "AGE", "SIZE", "SENDER", "RECIPIENTS", "NEXT", "LAST ERROR");
+            var queues = result.GetValue(subQueues);
+            var table = new Table("ID", queues ? "QUEUE" : "DOMAIN", "AGE", "SIZE", "SENDER", "RECIPIENTS", "NEXT", "LAST ERROR");
             foreach (var m in listing!.Messages)
-                table.Add(m.Id, m.Domain, Format.Age(m.AgeSeconds), Format.Size(m.Size), m.Sender.Length == 0 ? "<>" : m.Sender,
+                table.Add(m.Id, queues ? m.Queue : m.Domain, Format.Age(m.AgeSeconds), Format.Size(m.Size), m.Sender.Length == 0 ? "<>" : m.Sender,
                     string.Join(", ", m.Recipients.Select(r => $"{r.Address} ({r.Status})")), Format.When(m.NextAttemptAt, now), Format.Cut(m.LastError));
             if (table.Count > 0) table.WriteTo(console.Out);
             await console.Out.WriteLineAsync(listing.Total == 0 ? "Mail queue is empty"
@@ -104,23 +106,25 @@ public static class QueueCommands
 
     private static Command Stats(NodeOptions options, CliConsole console)
     {
-        var stats = new Command("stats", "Per destination domain: messages pending and deferred, the oldest one's age, down-until");
+        var subQueues = new Option<bool>("--sub-queues") { Description = "One line per sub-queue of a split domain (domain#i) instead of one per domain" };
+        var stats = new Command("stats", "Per destination domain: messages pending and deferred, the oldest one's age, down-until") { subQueues };
         stats.SetAction(async (result, cancel) =>
         {
             using var client = options.Client(result, console);
             if (client is null) return ExitCodes.Usage;
-            var (code, view) = await client.GetAsync("v1/queue/stats", AdminJson.Default.QueueStats, cancel);
+            var queues = result.GetValue(subQueues);
+            var (code, view) = await client.GetAsync(queues ? "v1/queue/stats?subqueues=true" : "v1/queue/stats", AdminJson.Default.QueueStats, cancel);
             if (code != ExitCodes.Ok) return code;
             if (result.GetValue(options.Json)) return ClusterCommands.Json(console, view!, AdminJson.Default.QueueStats);
 
             var now = DateTimeOffset.UtcNow;
-            var table = new Table("DOMAIN", "NODE", "MESSAGES", "PENDING", "DEFERRED", "RECIPIENTS", "OLDEST", "DOWN UNTIL");
+            var table = new Table(queues ? "QUEUE" : "DOMAIN", "NODE", "MESSAGES", "PENDING", "DEFERRED", "RECIPIENTS", "OLDEST", "DOWN UNTIL");
             foreach (var d in view!.Domains)
                 table.Add(d.Domain, d.Node, d.Messages, d.Pending, d.Deferred, d.Recipients, d.Messages == 0 ? "-" : Format.Age(d.OldestAgeSeconds),
                     d.DownUntil is { } until ? $"{Format.Time(until)} ({Format.When(until, now)})" : "-");
             if (table.Count > 0) table.WriteTo(console.Out);
             await console.Out.WriteLineAsync(view.Domains.Count == 0 ? "Mail queue is empty"
-                : $"{view.Domains.Sum(d => d.Messages)} message(s) in {view.Domains.Count} domain(s)");
+                : $"{view.Domains.Sum(d => d.Messages)} message(s) in {view.Domains.Count} {(queues ? "queue(s)" : "domain(s)")}");
             ShardsCommand.Unanswered(console, view.Unanswered);
             return ExitCodes.Ok;
         });

@@ -122,6 +122,7 @@ public sealed class SettingsReader
         {
             SweepInterval = Duration("tunnel.queue.sweep-interval"),
             OrphanAge = Duration("tunnel.queue.orphan-age"),
+            Split = new QueueSplit(Math.Clamp(Int("tunnel.queue.split-default", min: 1, max: QueueSplit.Max), 1, QueueSplit.Max), Splits("tunnel.queue.split")),
         };
 
         var provider = String("tunnel.storage.provider");
@@ -326,6 +327,23 @@ public sealed class SettingsReader
         if (AddressFamilyPolicyNames.ByName.TryGetValue(text.Trim().ToLowerInvariant(), out var policy)) return policy;
         Problem(key, $"'{text}' is not one of {string.Join(", ", AddressFamilyPolicyNames.ByName.Keys)}");
         return AddressFamilyPolicy.Any;
+    }
+
+    /// <summary><c>split { "hot.example" = 4 }</c>: sub-queues per domain, 1 to <see cref="QueueSplit.Max"/>.</summary>
+    private IReadOnlyDictionary<string, int> Splits(string key)
+    {
+        var splits = new Dictionary<string, int>();
+        if (!Has(key)) return splits;
+        foreach (var (name, value) in _config.GetConfig(key)?.AsEnumerable() ?? [])
+        {
+            var domain = AddressParser.NormaliseDomain(name.Trim('"'));
+            if (domain is null || domain.StartsWith('[')) { Problem($"{key}.{name}", "is not a domain name"); continue; }
+            var text = value.GetString();
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, null, out var parts)) Problem($"{key}.{name}", $"'{text}' is not a whole number");
+            else if (parts is < 1 or > QueueSplit.Max) Problem($"{key}.{name}", $"{parts} is out of range [1, {QueueSplit.Max}]");
+            else splits[domain] = parts;
+        }
+        return splits;
     }
 
     private IReadOnlyDictionary<string, AddressFamilyPolicy> FamilyPolicies(string key)
