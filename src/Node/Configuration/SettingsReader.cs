@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Tunnel.Cluster.Ingress;
 using Tunnel.Cluster.Ingress.Protocol;
 using Tunnel.Cluster.Outbound;
+using Tunnel.Cluster.Outbound.Policy;
 using Tunnel.Cluster.Queue;
 using Tunnel.Cluster.Routing;
 
@@ -99,7 +100,10 @@ public sealed class SettingsReader
             Int("tunnel.outbound.max-connections", min: 1),
             Bytes("tunnel.outbound.max-content-in-flight", min: 65536),
             Int("tunnel.outbound.max-spool-reads", min: 1),
-            Duration("tunnel.outbound.capacity-wait", allowZero: true));
+            Duration("tunnel.outbound.capacity-wait", allowZero: true))
+        {
+            Tls = OutboundTls(),
+        };
 
         var first = Duration("tunnel.queue.retry.first");
         var max = Duration("tunnel.queue.retry.max");
@@ -337,6 +341,58 @@ public sealed class SettingsReader
             policies[domain] = FamilyPolicy($"{key}.{name}", value.GetString());
         }
         return policies;
+    }
+
+    /// <summary>The <c>tunnel.outbound</c> TLS keys: levels, MTA-STS and the authorities verification trusts.</summary>
+    private OutboundTlsSettings OutboundTls()
+    {
+        const string key = "tunnel.outbound.tls";
+        var level = Level(key, String(key));
+        if (level is not (TlsLevel.May or TlsLevel.Verify)) Problem(key, $"'{String(key)}' is not one of: may, verify (other levels are per domain, in tls-policy-by-domain)");
+        var byDomain = new Dictionary<string, TlsLevel>();
+        const string mapKey = "tunnel.outbound.tls-policy-by-domain";
+        if (Has(mapKey))
+            foreach (var (name, value) in _config.GetConfig(mapKey)?.AsEnumerable() ?? [])
+            {
+                var domain = AddressParser.NormaliseDomain(name.Trim('"'));
+                if (domain is null) { Problem($"{mapKey}.{name}", "is not a domain name"); continue; }
+                byDomain[domain] = Level($"{mapKey}.{name}", value.GetString());
+            }
+        return new OutboundTlsSettings(level, byDomain, Boolean("tunnel.outbound.mta-sts"), TrustedCas("tunnel.outbound.tls-ca-file"),
+            Port("tunnel.outbound.mta-sts-port"), Duration("tunnel.outbound.mta-sts-timeout"));
+    }
+
+    private TlsLevel Level(string key, string? text)
+    {
+        var name = text?.Trim().ToLowerInvariant() ?? "";
+        if (!TlsLevels.ByName.TryGetValue(name, out var level))
+        {
+            Problem(key, $"'{text}' is not one of: {string.Join(", ", TlsLevels.ByName.Keys)}");
+            return TlsLevel.May;
+        }
+        // Absent and saying so (the project's rule): never a quiet fallback to weaker TLS.
+        if (level == TlsLevel.Dane) Problem(key, "dane is not implemented yet (RFC 7672); use verify, or mta-sts where the domain publishes a policy");
+        return level;
+    }
+
+    /// <summary>A PEM bundle of certificate authorities; "" = the system's store.</summary>
+    private X509Certificate2Collection? TrustedCas(string key)
+    {
+        var file = String(key).Trim();
+        if (file.Length == 0) return null;
+        if (!File.Exists(file)) { Problem(key, $"file '{file}' does not exist"); return null; }
+        try
+        {
+            var bundle = new X509Certificate2Collection();
+            bundle.ImportFromPemFile(file);
+            if (bundle.Count == 0) Problem(key, $"'{file}' holds no PEM certificate");
+            return bundle;
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            Problem(key, $"cannot read '{file}' as PEM certificates: {e.Message}");
+            return null;
+        }
     }
 
     private bool Boolean(string key)
