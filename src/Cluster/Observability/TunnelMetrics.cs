@@ -30,6 +30,7 @@ public sealed class TunnelMetrics
     private readonly Gauge _queueDomains;
     private readonly Counter _orphans;
     private readonly Counter _sweptAdoptions;
+    private readonly Counter _mtaStsFailures;
 
     public TunnelMetrics() : this(Metrics.NewCustomRegistry()) { }
 
@@ -61,6 +62,9 @@ public sealed class TunnelMetrics
             "Spool rows the sweep removed: bodies no domain referenced, references whose body was gone (kind: body, reference).", "kind");
         _sweptAdoptions = factory.CreateCounter("tunnel_queue_sweep_notices_total",
             "Messages the outbox sweep found unadopted past its bound and told their domain queue about again (a notice was lost).");
+        _mtaStsFailures = factory.CreateCounter("tunnel_mta_sts_failures_total",
+            "What destinations' MTA-STS policies refused (mode enforce: an MX host not listed, no TLS, a certificate not valid; not sent "
+            + "there) or would have refused (mode testing: delivered anyway), one per mail-log line.", "mode");
         ClusterMembers = factory.CreateGauge("tunnel_cluster_members",
             "Cluster members as this node sees them, by status (joining, up, leaving, exiting, down, unreachable).", "status");
         Shards = factory.CreateGauge("tunnel_shards", "Shards of the domain queues hosted by this node.");
@@ -99,6 +103,8 @@ public sealed class TunnelMetrics
     public void OrphanRemoved(string kind) => _orphans.WithLabels(kind).Inc();
 
     public void UnadoptedFound(int messages) => _sweptAdoptions.Inc(messages);
+
+    public void MtaStsFailure(string mode) => _mtaStsFailures.WithLabels(mode).Inc();
 
     public void DnsLookup(string type, string result) => _dnsLookups.WithLabels(type, result).Inc();
 

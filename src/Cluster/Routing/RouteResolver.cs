@@ -96,6 +96,16 @@ public sealed class RouteResolver
             .Concat(v6.Records.OfType<AaaaRecord>().Select(r => r.Address)).Distinct().ToList(), problem);
     }
 
+    /// <summary>
+    /// The TXT records of a name, each record's strings joined (RFC 7208 §3.3 and RFC 8461 §3.1
+    /// read them so); NXDOMAIN and NODATA are no records. Null when DNS could not say (for now).
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> TextAsync(string name, CancellationToken cancel)
+    {
+        var answer = await QueryAsync(name, QueryType.TXT, cancel);
+        return answer.Status == Answer.Temporary ? null : answer.Records.OfType<TxtRecord>().Select(r => string.Concat(r.Text)).ToList();
+    }
+
     private enum Answer { Ok, NxDomain, Temporary }
 
     /// <param name="Detail">The resolver's own words (with the server asked), for the MX question.</param>
