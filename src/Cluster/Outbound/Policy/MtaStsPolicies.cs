@@ -1,30 +1,33 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Tunnel.Cluster.Routing;
+using Tunnel.Cluster.Spool;
 
 namespace Tunnel.Cluster.Outbound.Policy;
 
 /// <summary>
 /// Destinations' MTA-STS policies (RFC 8461): the _mta-sts TXT record through the node's
 /// resolver (§3.1), the policy fetched over HTTPS from mta-sts.&lt;domain&gt; with a certificate
-/// valid for that name (§3.3), and kept for its max_age (§5.1). A policy in the cache is used
-/// while it is fresh and the TXT id has not changed; a new id means a new fetch; a fetch or
-/// lookup that fails leaves the cached policy in force, and without one the domain has none
-/// (§5: a sender must not fail delivery for want of a policy). The cache is this node's: each
-/// node fetches once per policy (docs/decisions.md, issue 14). Owns: the fetch and the cache.
-/// Does not own: what a policy means for a connection (<see cref="TlsRequirement"/>).
+/// valid for that name (§3.3), and kept for its max_age (§5.1). A kept policy is used while it
+/// is fresh and the TXT id has not changed; a new id means a new fetch; a fetch or lookup that
+/// fails leaves the kept policy in force, and without one the domain has none (§5: a sender
+/// must not fail delivery for want of a policy). Policies are kept in this node's memory and,
+/// with a <paramref name="shared"/> spool, in the cluster's database, so that the nodes of a
+/// cluster fetch each policy once. Owns: the fetch and the cache. Does not own: what a policy
+/// means for a connection (<see cref="TlsRequirement"/>).
 /// </summary>
-public sealed class MtaStsPolicies(RouteResolver resolver, OutboundTlsSettings settings)
+public sealed class MtaStsPolicies(RouteResolver resolver, OutboundTlsSettings settings, SpoolStore? shared = null)
 {
     private sealed record Cached(MtaStsPolicy Policy, DateTimeOffset Expires);
 
     private readonly ConcurrentDictionary<string, Cached> _cache = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Fetches since start (a test sees the cache at work).</summary>
+    /// <summary>Fetches this node made since start (a test sees the cache at work).</summary>
     public int Fetches => Volatile.Read(ref _fetches);
     private int _fetches;
 
@@ -36,24 +39,52 @@ public sealed class MtaStsPolicies(RouteResolver resolver, OutboundTlsSettings s
     public async Task<MtaStsPolicy?> PolicyAsync(string domain, CancellationToken cancel)
     {
         var now = DateTimeOffset.UtcNow;
-        var cached = _cache.TryGetValue(domain, out var entry) && entry.Expires > now ? entry.Policy : null;
+        domain = domain.TrimEnd('.').ToLowerInvariant();
+        var kept = _cache.TryGetValue(domain, out var entry) && entry.Expires > now ? entry.Policy : null;
         var records = await resolver.TextAsync($"_mta-sts.{domain}", cancel);
-        if (records is null || MtaStsRecord.Id(records) is not { } id) return cached;
-        if (cached?.Id == id) return cached;
+        var id = records is null ? null : MtaStsRecord.Id(records);
+        if (kept is not null && (id is null || kept.Id == id)) return kept;
+
+        // Another node may have fetched it already.
+        if (await SharedAsync(domain, now, cancel) is { } stored && (id is null || stored.Policy.Id == id))
+        {
+            _cache[domain] = stored;
+            return stored.Policy;
+        }
+        if (id is null) return kept;
 
         Interlocked.Increment(ref _fetches);
-        var (policy, problem) = await FetchAsync(domain, id, cancel);
+        var (policy, text, problem) = await FetchAsync(domain, id, cancel);
         if (policy is null)
         {
             _problems[domain] = problem!;
-            return cached;
+            return kept;
         }
         _problems.TryRemove(domain, out _);
         _cache[domain] = new Cached(policy, now + policy.MaxAge);
+        if (shared is not null)
+        {
+            try { await shared.PutMtaStsPolicyAsync(new StoredMtaStsPolicy(domain, id, text!, now, now + policy.MaxAge)); }
+            catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException)
+            {
+                // Kept on this node; the others fetch it themselves.
+            }
+        }
         return policy;
     }
 
-    private async Task<(MtaStsPolicy? Policy, string? Problem)> FetchAsync(string domain, string id, CancellationToken cancel)
+    /// <summary>The policy the cluster keeps for the domain, when it is fresh and still parses; null otherwise or when the database fails.</summary>
+    private async Task<Cached?> SharedAsync(string domain, DateTimeOffset now, CancellationToken cancel)
+    {
+        if (shared is null) return null;
+        StoredMtaStsPolicy? stored;
+        try { stored = await shared.MtaStsPolicyAsync(domain, cancel); }
+        catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException) { return null; }
+        if (stored is null || stored.ExpiresAt <= now) return null;
+        return MtaStsPolicy.Parse(stored.Text, stored.Id).Policy is { } policy ? new Cached(policy, stored.ExpiresAt) : null;
+    }
+
+    private async Task<(MtaStsPolicy? Policy, string? Text, string? Problem)> FetchAsync(string domain, string id, CancellationToken cancel)
     {
         var host = $"mta-sts.{domain}";
         using var handler = new SocketsHttpHandler
@@ -73,18 +104,19 @@ public sealed class MtaStsPolicies(RouteResolver resolver, OutboundTlsSettings s
         try
         {
             using var response = await http.GetAsync($"https://{host}/.well-known/mta-sts.txt", HttpCompletionOption.ResponseHeadersRead, cancel);
-            if (response.StatusCode != HttpStatusCode.OK) return (null, $"{host} answered HTTP {(int)response.StatusCode}"); // §3.3: only 200
+            if (response.StatusCode != HttpStatusCode.OK) return (null, null, $"{host} answered HTTP {(int)response.StatusCode}"); // §3.3: only 200
             await using var body = await response.Content.ReadAsStreamAsync(cancel);
             var buffer = new byte[MtaStsPolicy.MaxBodyBytes + 1];
             var read = 0;
             for (int n; read < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(read), cancel)) > 0;) read += n;
-            if (read > MtaStsPolicy.MaxBodyBytes) return (null, $"policy from {host} is larger than {MtaStsPolicy.MaxBodyBytes} bytes");
-            var (policy, problem) = MtaStsPolicy.Parse(Encoding.UTF8.GetString(buffer, 0, read), id);
-            return (policy, problem is null ? null : $"policy from {host}: {problem}");
+            if (read > MtaStsPolicy.MaxBodyBytes) return (null, null, $"policy from {host} is larger than {MtaStsPolicy.MaxBodyBytes} bytes");
+            var text = Encoding.UTF8.GetString(buffer, 0, read);
+            var (policy, problem) = MtaStsPolicy.Parse(text, id);
+            return (policy, text, problem is null ? null : $"policy from {host}: {problem}");
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancel.IsCancellationRequested)
         {
-            return (null, $"fetching the policy from {host} failed: {e.InnerException?.Message ?? e.Message}");
+            return (null, null, $"fetching the policy from {host} failed: {e.InnerException?.Message ?? e.Message}");
         }
     }
 
