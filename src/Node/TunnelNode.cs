@@ -99,7 +99,7 @@ public sealed class TunnelNode : IAsyncDisposable
             });
             var tlsPolicy = settings.Outbound.Tls;
             var courier = new Courier(spool, resolver, routing, sender,
-                new DestinationTls(tlsPolicy, new MtaStsPolicies(resolver, tlsPolicy, spool)),
+                new DestinationTls(tlsPolicy, new MtaStsPolicies(resolver, tlsPolicy, spool), resolver),
                 (domain, mode, problem) => mailLog.MtaStsFailure(domain, mode.ToString().ToLowerInvariant(), problem));
             var queueServices = new QueueServices(settings.Queue, spool, courier, new Bouncer(spool, outbox, settings.Queue), mailLog);
             var queues = await sharding.StartAsync(

@@ -63,6 +63,20 @@ public sealed class TestZone
         return this;
     }
 
+    /// <summary>A TLSA record (RFC 6698), e.g. for "_25._tcp.mx1.example.com".</summary>
+    public TestZone Tlsa(string name, byte usage, byte selector, byte matching, byte[] data, int ttl = 60)
+    {
+        var record = new TlsaRecord(Name(name), ttl, (TlsaRecord.TlsaCertificateUsage)usage, (TlsaRecord.TlsaSelector)selector,
+            (TlsaRecord.TlsaMatchingType)matching, data);
+        lock (_gate)
+        {
+            var records = RecordsOf(name);
+            records.RemoveAll(r => r is CNameRecord);
+            AddOnce(records, record);
+        }
+        return this;
+    }
+
     /// <summary>Removes the TXT records of a name, leaving its other records.</summary>
     public TestZone RemoveTxt(string name)
     {

@@ -57,7 +57,19 @@ public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPol
                 mtaStsFailure?.Invoke(domain, MtaStsMode.Enforce, notListed);
                 continue;
             }
-            var result = await sender.SendAsync(target, envelope, recipients, message, cancel, requirement);
+            var hostRequirement = requirement;
+            if (tls is not null && requirement.Level == TlsLevel.Dane)
+            {
+                var (forHost, refused) = await tls.ForHostAsync(requirement, target.Host, target.EndPoint.Port, cancel);
+                if (forHost is null)
+                {
+                    problems.Add($"{target}: {refused}");
+                    tlsDsn ??= "4.7.5";
+                    continue;
+                }
+                hostRequirement = forHost;
+            }
+            var result = await sender.SendAsync(target, envelope, recipients, message, cancel, hostRequirement);
             switch (result)
             {
                 case TransactionCompleted completed:

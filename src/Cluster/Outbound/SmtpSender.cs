@@ -152,10 +152,12 @@ public sealed class SmtpSender : IDisposable
             // cannot verify still encrypts, and refusing it would only push the mail to plaintext.
             ServerCertificateValidationCallback = (_, certificate, chain, _) =>
             {
-                certificateProblem = certificate is null
-                    ? "no certificate"
-                    : CertificateCheck.Problem(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()),
-                        CertificateCheck.Presented(chain), target.Host, _settings.Tls.TrustedCas, DateTimeOffset.UtcNow);
+                certificateProblem = certificate is null ? "no certificate"
+                    : tls.Dane
+                        ? DaneCheck.Problem(tls.Tlsa!, X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()),
+                            CertificateCheck.Presented(chain), target.Host, DateTimeOffset.UtcNow)
+                        : CertificateCheck.Problem(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()),
+                            CertificateCheck.Presented(chain), target.Host, _settings.Tls.TrustedCas, DateTimeOffset.UtcNow);
                 return certificateProblem is null || !tls.RequiresVerification;
             },
             Slot = slot, // given back when the client is disposed, whichever way that happens
@@ -180,7 +182,7 @@ public sealed class SmtpSender : IDisposable
                 : SecureSocketOptions.StartTlsWhenAvailable;
             await client.ConnectAsync(socket, target.Host, target.EndPoint.Port, options, cancel);
             client.Tls = client.IsSecure
-                ? new TlsOutcome(true, certificateProblem, client.SslProtocol.ToString(), client.SslCipherSuite?.ToString())
+                ? new TlsOutcome(true, certificateProblem, client.SslProtocol.ToString(), client.SslCipherSuite?.ToString(), tls.Dane)
                 : TlsOutcome.Plaintext;
             return (client, null, null);
         }

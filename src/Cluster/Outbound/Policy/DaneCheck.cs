@@ -18,8 +18,8 @@ public sealed record Tlsa(byte Usage, byte Selector, byte Matching, byte[] Data)
 /// SHA2-512(2). DANE-EE: the server's own certificate (or key) matches; its names and dates are
 /// not checked (§3.1.1). DANE-TA: a certificate the server presented matches and the server's
 /// certificate chains to it, is valid now, and names the MX host (§3.1.2, §3.2.2). Pure: the time
-/// is passed in. Not yet wired into delivery: the TLSA lookup with a validating resolver's AD bit
-/// is missing, so <c>dane</c> stays a configuration error (docs/decisions.md, issue 14).
+/// is passed in. The records come from <see cref="DestinationTls.ForHostAsync"/>, validated by the
+/// resolver (its AD bit); the check runs in the TLS handshake (<see cref="SmtpSender"/>).
 /// </summary>
 public static class DaneCheck
 {

@@ -13,13 +13,15 @@ namespace Tunnel.Cluster.Outbound.Policy;
 /// store, as Postfix's smtp_tls_CAfile does; null: the system's store.</param>
 /// <param name="MtaStsPort">TCP port of the MTA-STS policy host (<c>mta-sts-port</c>): 443 as RFC 8461 §3.3 says; tests use another.</param>
 /// <param name="MtaStsTimeout">How long one policy fetch may take (<c>mta-sts-timeout</c>).</param>
+/// <param name="Dnssec">The configured resolver validates DNSSEC and its AD bit is trusted (<c>tunnel.dns.dnssec</c>): what <see cref="TlsLevel.Dane"/> needs.</param>
 public sealed record OutboundTlsSettings(
     TlsLevel Default = TlsLevel.May,
     IReadOnlyDictionary<string, TlsLevel>? ByDomain = null,
     bool MtaSts = true,
     X509Certificate2Collection? TrustedCas = null,
     int MtaStsPort = 443,
-    TimeSpan? MtaStsTimeout = null)
+    TimeSpan? MtaStsTimeout = null,
+    bool Dnssec = false)
 {
     public static readonly OutboundTlsSettings Opportunistic = new(MtaSts: false);
 

@@ -7,9 +7,15 @@ namespace Tunnel.Cluster.Outbound.Policy;
 /// policy when one applies. Pure: says whether a connection's TLS will do, and what the log
 /// calls it.
 /// </summary>
-/// <param name="Level">May, Encrypt, Verify, or MtaSts (with <paramref name="Sts"/>; without one the domain has no policy: as May).</param>
-public sealed record TlsRequirement(TlsLevel Level, MtaStsPolicy? Sts = null)
+/// <param name="Level">May, Encrypt, Verify, MtaSts (with <paramref name="Sts"/>; without one the domain has no policy: as May), or
+/// Dane (with <paramref name="Tlsa"/> for one MX host; without usable records: as May).</param>
+/// <param name="Tlsa">The MX host's validated, usable TLSA records (RFC 7672): the certificate must match them.</param>
+/// <param name="DaneMx">For Dane: the MX answer was not shown insecure, so its hosts' TLSA records count (RFC 7672 §2.2.1).</param>
+public sealed record TlsRequirement(TlsLevel Level, MtaStsPolicy? Sts = null, IReadOnlyList<Tlsa>? Tlsa = null, bool DaneMx = false)
 {
+    /// <summary>TLSA records authenticate this host's certificate (RFC 7672 §3).</summary>
+    public bool Dane => Tlsa is { Count: > 0 };
+
     public static readonly TlsRequirement Opportunistic = new(TlsLevel.May);
 
     /// <summary>An MTA-STS policy in enforce mode decides this delivery (RFC 8461 §5).</summary>
@@ -19,10 +25,10 @@ public sealed record TlsRequirement(TlsLevel Level, MtaStsPolicy? Sts = null)
     public bool Testing => Level == TlsLevel.MtaSts && Sts?.Mode == MtaStsMode.Testing;
 
     /// <summary>No STARTTLS, or a failed handshake, defers (4.7.4, 4.7.5) instead of going on in plaintext.</summary>
-    public bool RequiresTls => Level is TlsLevel.Encrypt or TlsLevel.Verify || Enforced;
+    public bool RequiresTls => Level is TlsLevel.Encrypt or TlsLevel.Verify || Enforced || Dane;
 
     /// <summary>The certificate must be valid for the MX host name (<see cref="CertificateCheck"/>), else deferred (4.7.5).</summary>
-    public bool RequiresVerification => Level == TlsLevel.Verify || Enforced;
+    public bool RequiresVerification => Level == TlsLevel.Verify || Enforced || Dane;
 
     /// <summary>
     /// Why <paramref name="host"/> may not be used, before connecting: an MX host the MTA-STS
@@ -32,14 +38,17 @@ public sealed record TlsRequirement(TlsLevel Level, MtaStsPolicy? Sts = null)
         (Enforced || Testing) && !Sts!.Matches(host) ? $"{host} is not an MX host of {Sts.Describe()} (RFC 8461 §4.1)" : null;
 
     /// <summary>Whether a connection whose TLS went <paramref name="outcome"/> may carry this delivery (a cached one, say).</summary>
+    /// <remarks>A connection's certificate was checked one way (PKIX or DANE); only that check counts.</remarks>
     public bool SatisfiedBy(TlsOutcome outcome) =>
-        RequiresVerification ? outcome is { Encrypted: true, CertificateProblem: null }
+        Dane ? outcome is { Encrypted: true, CertificateProblem: null, Dane: true }
+        : RequiresVerification ? outcome is { Encrypted: true, CertificateProblem: null, Dane: false }
         : !RequiresTls || outcome.Encrypted;
 
     /// <summary>What the mail log's <c>tls=</c> says for a transaction over a connection whose TLS went <paramref name="outcome"/>.</summary>
     public TlsSummary Summary(TlsOutcome outcome) => new(
         !outcome.Encrypted ? TlsSummary.None
         : outcome.CertificateProblem is not null ? TlsSummary.May
+        : outcome.Dane ? TlsSummary.Dane
         : Enforced ? TlsSummary.MtaSts
         : TlsSummary.Verified,
         outcome.Protocol, outcome.Cipher);
@@ -55,7 +64,8 @@ public sealed record TlsRequirement(TlsLevel Level, MtaStsPolicy? Sts = null)
 
 /// <summary>How TLS went on one connection.</summary>
 /// <param name="CertificateProblem">Why the certificate is not valid for the MX host name (<see cref="CertificateCheck"/>); null when it is, or without TLS.</param>
-public sealed record TlsOutcome(bool Encrypted, string? CertificateProblem = null, string? Protocol = null, string? Cipher = null)
+/// <param name="Dane">The certificate was checked against TLSA records rather than the trusted CAs.</param>
+public sealed record TlsOutcome(bool Encrypted, string? CertificateProblem = null, string? Protocol = null, string? Cipher = null, bool Dane = false)
 {
     public static readonly TlsOutcome Plaintext = new(false);
 }
