@@ -7,7 +7,8 @@
 #
 # What the tests need besides the SDK: PostgreSQL's server binaries (Debian's postgresql
 # package, installed here when missing; the tests start private servers of their own on
-# loopback ports and stop them), and for the namespace demo root, iproute2 and procps (installed
+# loopback ports and stop them), BIND 9 (bind9 and bind9-utils, installed when missing: the DANE
+# tests sign a zone and run a signing and a validating named on loopback ports), and for the namespace demo root, iproute2 and procps (installed
 # when missing; without root or `ip netns` the demo is counted as one skipped). SQLite is
 # embedded; the DNS and MX servers the tests talk to are started by the tests themselves on
 # 127.0.0.0/8 and ::1, and by the demo inside its own namespaces.
@@ -18,6 +19,15 @@ if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     echo "installing PostgreSQL (Debian package postgresql) for the storage and cluster tests"
     if ! { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }; then
         echo "cannot install postgresql (apt-get failed)"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+fi
+
+if ! { [ -x /usr/sbin/named ] && [ -x /usr/bin/dnssec-signzone ]; }; then
+    echo "installing BIND 9 (Debian packages bind9, bind9-utils) for the DANE tests"
+    if ! { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq bind9 bind9-utils >/dev/null; }; then
+        echo "cannot install bind9 (apt-get failed)"
         echo "0 passed, 1 failed"
         exit 1
     fi
