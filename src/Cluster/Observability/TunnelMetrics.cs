@@ -53,7 +53,7 @@ public sealed class TunnelMetrics
             "Time from receipt to delivery of each recipient sent, by the family of the delivering connection.",
             new HistogramConfiguration { LabelNames = ["family"], Buckets = DelayBuckets });
         _dnsLookups = factory.CreateCounter("tunnel_dns_lookups_total",
-            "DNS questions asked for routing and relay checks, by type (MX, A, AAAA) and result (ok, nxdomain, failed).", "type", "result");
+            "DNS questions asked for routing, relay checks and TLS policy, by type (MX, A, AAAA, TXT, TLSA) and result (ok, nxdomain, failed).", "type", "result");
         _queueMessages = factory.CreateGauge("tunnel_queue_messages",
             "Messages in the domain queues running on this node (a message for two domains counts in both).");
         _queueOldest = factory.CreateGauge("tunnel_queue_oldest_age_seconds", "Age of the oldest message queued on this node; 0 when none.");
