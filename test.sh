@@ -7,11 +7,12 @@
 #
 # What the tests need besides the SDK: PostgreSQL's server binaries (Debian's postgresql
 # package, installed here when missing; the tests start private servers of their own on
-# loopback ports and stop them), and for the namespace demo root, iproute2 and procps (installed
-# when missing; without root or `ip netns` the demo is counted as one skipped), and for the TLS
-# tests OpenSSL's command-line client and Postfix (Debian's openssl and postfix, installed when
-# missing; Postfix as "No configuration", so the package starts no system mail server: the tests
-# run private instances of their own, as root, and stop them). SQLite is
+# loopback ports and stop them), BIND 9 (bind9 and bind9-utils: the DANE tests sign a zone and
+# run a signing and a validating named on loopback ports), and for the TLS tests OpenSSL's
+# command-line client and Postfix (openssl, postfix as "No configuration"); these are installed
+# when missing, with their services kept from starting (the tests run private instances of their
+# own, as root, and stop them); and for the namespace demo root, iproute2 and procps (installed
+# when missing; without root or `ip netns` the demo is counted as one skipped). SQLite is
 # embedded; the DNS and MX servers the tests talk to are started by the tests themselves on
 # 127.0.0.0/8 and ::1, and by the demo inside its own namespaces.
 set -uo pipefail
@@ -26,12 +27,34 @@ if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     fi
 fi
 
+# Installs Debian packages without letting them start their services (policy-rc.d says no while
+# it runs): the tests start private servers of their own and want none of the system's.
+install_packages() {
+    local added=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added=1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq "$@" >/dev/null
+    local status=$?
+    if [ -n "$added" ]; then rm -f /usr/sbin/policy-rc.d; fi
+    return $status
+}
+
 if [ ! -x /usr/sbin/postfix ] || ! command -v openssl >/dev/null; then
     echo "installing Postfix and OpenSSL (Debian packages postfix, openssl) for the TLS tests"
-    if ! { export DEBIAN_FRONTEND=noninteractive
-           echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections \
-           && apt-get update -qq && apt-get install -y -qq postfix openssl >/dev/null; }; then
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    if ! install_packages postfix openssl; then
         echo "cannot install postfix and openssl (apt-get failed)"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+fi
+
+if ! { [ -x /usr/sbin/named ] && [ -x /usr/bin/dnssec-signzone ]; }; then
+    echo "installing BIND 9 (Debian packages bind9, bind9-utils) for the DANE tests"
+    if ! install_packages bind9 bind9-utils; then
+        echo "cannot install bind9 (apt-get failed)"
         echo "0 passed, 1 failed"
         exit 1
     fi

@@ -9,6 +9,7 @@ using Tunnel.Cluster.Ingress;
 using Tunnel.Cluster.Ingress.Tls;
 using Tunnel.Cluster.Observability;
 using Tunnel.Cluster.Outbound;
+using Tunnel.Cluster.Outbound.Policy;
 using Tunnel.Cluster.Queue;
 using Tunnel.Cluster.Routing;
 using Tunnel.Cluster.Spool;
@@ -99,7 +100,10 @@ public sealed class TunnelNode : IAsyncDisposable
                 sender.Dispose(); // QUIT to the servers whose connections we kept
                 return Task.FromResult(Done.Instance);
             });
-            var courier = new Courier(spool, resolver, routing, sender);
+            var tlsPolicy = settings.Outbound.Tls;
+            var courier = new Courier(spool, resolver, routing, sender,
+                new DestinationTls(tlsPolicy, new MtaStsPolicies(resolver, tlsPolicy, spool), resolver),
+                (domain, mode, problem) => mailLog.MtaStsFailure(domain, mode.ToString().ToLowerInvariant(), problem));
             var queueServices = new QueueServices(settings.Queue, spool, courier, new Bouncer(spool, outbox, settings.Queue), mailLog);
             var queues = await sharding.StartAsync(
                 DomainQueueExtractor.TypeName,

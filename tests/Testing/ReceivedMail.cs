@@ -19,5 +19,8 @@ public sealed record ReceivedMail(
     /// <summary>When the sink had the whole message (just before it said 250): the bench times deliveries with it.</summary>
     public DateTimeOffset ReceivedAt { get; init; } = DateTimeOffset.UtcNow;
 
+    /// <summary>The TLS protocol of the connection it came over (after STARTTLS); null in plaintext.</summary>
+    public string? TlsProtocol { get; init; }
+
     public string Text => Encoding.UTF8.GetString(Data);
 }

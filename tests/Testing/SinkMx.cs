@@ -13,7 +13,8 @@ namespace Tunnel.Tests.Testing;
 /// transaction stays open, as some servers keep it: the next MAIL gets 503 (nested MAIL) unless RSET came first.
 /// A sender whose local part starts with <c>refused</c> gets MAIL 550 5.7.1. A message is recorded only with the
 /// accepted recipients. <see cref="DataReplyDelay"/> makes it a slow server: it sits on the end of DATA before
-/// answering; <see cref="HoldReplies"/> holds those replies until the test releases them.
+/// answering; <see cref="HoldReplies"/> holds those replies until the test releases them. With a <see cref="Certificate"/>
+/// it offers STARTTLS (RFC 3207); <see cref="Tls"/> can make its handshake fail instead.
 /// </summary>
 public sealed class SinkMx : IAsyncDisposable
 {
@@ -130,6 +131,23 @@ public sealed class SinkMx : IAsyncDisposable
 
     /// <summary>The reply to RSET; anything but 250 is a server that cannot reset its state (the client must hang up).</summary>
     public string ResetReply { get; set; } = "250 2.0.0 Ok";
+
+    /// <summary>
+    /// The certificate (with its key) STARTTLS uses; when set, EHLO offers STARTTLS (RFC 3207).
+    /// Null (the default): no STARTTLS, unless <see cref="Tls"/> makes the handshake fail.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
+
+    /// <summary>How STARTTLS goes; see <see cref="SinkTls"/>.</summary>
+    public SinkTls Tls { get; set; } = SinkTls.Normal;
+
+    internal bool OffersStartTls => Certificate is not null || Tls == SinkTls.FailHandshake;
+
+    /// <summary>Handshakes that the client broke off (it refused the certificate, say).</summary>
+    public int FailedHandshakes => Volatile.Read(ref _failedHandshakes);
+    private int _failedHandshakes;
+
+    internal void CountFailedHandshake() => Interlocked.Increment(ref _failedHandshakes);
 
     /// <summary>Makes the sink answer <c>503</c> where it should not, on a connection that carried a transaction before.</summary>
     public SinkSequenceError SequenceError { get; set; } = SinkSequenceError.Never;
@@ -324,6 +342,15 @@ public enum SinkSequenceError
     AtMailOnReuse,
     /// <summary>RCPT of every transaction after a connection's first.</summary>
     AtRcptOnReuse,
+}
+
+/// <summary>How a <see cref="SinkMx"/> answers STARTTLS.</summary>
+public enum SinkTls
+{
+    /// <summary>With <see cref="SinkMx.Certificate"/>, a real TLS handshake.</summary>
+    Normal,
+    /// <summary>Offers STARTTLS and says 220, then sends bytes that are no TLS and hangs up: a handshake that fails.</summary>
+    FailHandshake,
 }
 
 /// <summary>How a <see cref="SinkMx"/> ends a connection after a message.</summary>

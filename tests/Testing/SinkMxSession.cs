@@ -14,7 +14,10 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, SinkMx sin
     private const int MaxLineLength = 64 * 1024;
     private const int MaxMessageSize = 50 * 1024 * 1024;
 
-    private readonly SmtpLineReader _reader = new(socket, MaxLineLength);
+    // Both over the socket until STARTTLS, then both the TLS stream.
+    private Stream _stream = new NetworkStream(socket, ownsSocket: false);
+    private readonly SmtpLineReader _reader = new(new NetworkStream(socket, ownsSocket: false), MaxLineLength);
+    private string? _tlsProtocol;
     private readonly List<string> _recipients = [];
     private bool _greeted;
     private string? _mailFromLine;
@@ -44,10 +47,12 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, SinkMx sin
             case "EHLO":
                 _greeted = true;
                 ResetTransaction();
-                await ReplyAsync(
-                    $"250-{HostName}", "250-PIPELINING", "250-8BITMIME", $"250-SIZE {MaxMessageSize}",
-                    "250-ENHANCEDSTATUSCODES", "250 SMTPUTF8");
+                await ReplyAsync(new[] { $"250-{HostName}", "250-PIPELINING", "250-8BITMIME", $"250-SIZE {MaxMessageSize}", "250-ENHANCEDSTATUSCODES" }
+                    .Concat(sink.OffersStartTls && _tlsProtocol is null ? ["250-STARTTLS"] : Array.Empty<string>())
+                    .Append("250 SMTPUTF8").ToArray());
                 return true;
+            case "STARTTLS" when sink.OffersStartTls && _tlsProtocol is null:
+                return await StartTlsAsync();
             case "HELO":
                 _greeted = true;
                 ResetTransaction();
@@ -77,6 +82,37 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, SinkMx sin
                 await ReplyAsync("500 5.5.2 Command not recognized");
                 return true;
         }
+    }
+
+    /// <summary>RFC 3207: 220, then the handshake with the sink's certificate (or, for <see cref="SinkTls.FailHandshake"/>, bytes that are no TLS), then a fresh session.</summary>
+    private async Task<bool> StartTlsAsync()
+    {
+        await ReplyAsync("220 2.0.0 Ready to start TLS");
+        if (sink.Tls == SinkTls.FailHandshake)
+        {
+            await ReplyAsync("this is not a TLS server hello"); // the client's handshake fails on it
+            return false;
+        }
+        var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: false));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await tls.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions { ServerCertificate = sink.Certificate },
+                deadline.Token);
+        }
+        catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException)
+        {
+            sink.CountFailedHandshake();
+            await tls.DisposeAsync();
+            return false; // the client refused our certificate, say
+        }
+        _stream = tls;
+        _reader.SwitchTo(tls);
+        _tlsProtocol = tls.SslProtocol.ToString();
+        _greeted = false; // RFC 3207 §4.2: the client starts over with EHLO
+        ResetTransaction();
+        return true;
     }
 
     private string Mail(string command)
@@ -183,7 +219,7 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, SinkMx sin
             await ReplyAsync("554 5.6.0 Content refused"); // and the transaction stays open
             return true;
         }
-        sink.Deliver(new ReceivedMail(_sender, _recipients.ToArray(), data.ToArray(), _mailFromLine, client));
+        sink.Deliver(new ReceivedMail(_sender, _recipients.ToArray(), data.ToArray(), _mailFromLine, client) { TlsProtocol = _tlsProtocol });
         ResetTransaction();
         await ReplyAsync("250 2.0.0 Ok");
         switch (sink.HangUp)
@@ -250,7 +286,7 @@ internal sealed class SinkMxSession(Socket socket, IPEndPoint client, SinkMx sin
     private async Task ReplyAsync(params string[] lines)
     {
         var bytes = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\r\n")));
-        for (var sent = 0; sent < bytes.Length;)
-            sent += await socket.SendAsync(bytes.AsMemory(sent), SocketFlags.None, stop);
+        await _stream.WriteAsync(bytes, stop);
+        await _stream.FlushAsync(stop);
     }
 }

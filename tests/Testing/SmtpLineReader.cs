@@ -1,13 +1,13 @@
-using System.Net.Sockets;
-
 namespace Tunnel.Tests.Testing;
 
 /// <summary>
 /// Splits what a <see cref="SinkMx"/> client sends into CRLF-terminated lines, keeping the bytes exact.
 /// Only CRLF ends a line (RFC 5321 2.3.8): a bare LF stays inside the line, as does a bare CR.
 /// </summary>
-internal sealed class SmtpLineReader(Socket socket, int maxLineLength)
+internal sealed class SmtpLineReader(Stream stream, int maxLineLength)
 {
+    private Stream _stream = stream;
+
     private byte[] _buffer = new byte[Math.Min(8 * 1024, maxLineLength + 2)];
     private int _start;
     private int _end;
@@ -33,11 +33,21 @@ internal sealed class SmtpLineReader(Socket socket, int maxLineLength)
                 throw new InvalidDataException($"Line longer than {maxLineLength} bytes.");
 
             MakeRoom();
-            var received = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken);
+            var received = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
             if (received == 0)
                 return null;
             _end += received;
         }
+    }
+
+    /// <summary>
+    /// Reads from <paramref name="next"/> from now on (TLS after STARTTLS). Whatever the client sent
+    /// in the clear after the command is dropped, as RFC 3207 §4.2 (and CVE-2011-0411) require.
+    /// </summary>
+    public void SwitchTo(Stream next)
+    {
+        _stream = next;
+        _start = _end = 0;
     }
 
     private void MakeRoom()

@@ -48,6 +48,13 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
     public int QueryCount => Volatile.Read(ref _queryCount);
 
     /// <summary>
+    /// Sets the AD bit on every answer, as a validating resolver does for a signed zone it
+    /// validated: what a node with tunnel.dns.dnssec = on trusts (it validates nothing itself).
+    /// Off (the default): answers are insecure, as from an unsigned zone.
+    /// </summary>
+    public bool AuthenticData { get; set; }
+
+    /// <summary>
     /// Starts on 127.0.0.1 unless another address (e.g. ::1) is given, and returns once it answers.
     /// Port 0 (tests) picks a free one; a fixed port is for a node configured beforehand (bench --target).
     /// </summary>
@@ -117,6 +124,8 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
         // A stub resolver (e.g. DnsClient.NET) expects RA from the server it was configured with.
         response.IsAuthoritiveAnswer = true;
         response.IsRecursionAllowed = true;
+        // A validating resolver's word that it checked the answer's signatures (RFC 4035 §3.2.3).
+        response.IsAuthenticData = AuthenticData;
 
         if (query.Questions.Count != 1)
         {

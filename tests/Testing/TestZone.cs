@@ -50,6 +50,41 @@ public sealed class TestZone
     public TestZone Aaaa(string host, string address, int ttl = 60) =>
         AddAddress(host, address, AddressFamily.InterNetworkV6, ttl);
 
+    /// <summary>Adds a TXT record (one string; a name may have several records), e.g. "v=STSv1; id=1" for _mta-sts.&lt;domain&gt;.</summary>
+    public TestZone Txt(string name, string text, int ttl = 60)
+    {
+        var record = new TxtRecord(Name(name), ttl, text);
+        lock (_gate)
+        {
+            var records = RecordsOf(name);
+            records.RemoveAll(r => r is CNameRecord);
+            AddOnce(records, record);
+        }
+        return this;
+    }
+
+    /// <summary>A TLSA record (RFC 6698), e.g. for "_25._tcp.mx1.example.com".</summary>
+    public TestZone Tlsa(string name, byte usage, byte selector, byte matching, byte[] data, int ttl = 60)
+    {
+        var record = new TlsaRecord(Name(name), ttl, (TlsaRecord.TlsaCertificateUsage)usage, (TlsaRecord.TlsaSelector)selector,
+            (TlsaRecord.TlsaMatchingType)matching, data);
+        lock (_gate)
+        {
+            var records = RecordsOf(name);
+            records.RemoveAll(r => r is CNameRecord);
+            AddOnce(records, record);
+        }
+        return this;
+    }
+
+    /// <summary>Removes the TXT records of a name, leaving its other records.</summary>
+    public TestZone RemoveTxt(string name)
+    {
+        lock (_gate)
+            RecordsOf(name).RemoveAll(r => r is TxtRecord);
+        return this;
+    }
+
     /// <summary>A CNAME cannot coexist with other data (RFC 1034 3.6.2), so it replaces whatever the name had.</summary>
     public TestZone Cname(string name, string target, int ttl = 60)
     {

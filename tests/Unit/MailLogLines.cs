@@ -21,11 +21,11 @@ public sealed class MailLogLines
 
     [Theory]
     [InlineData(RecipientStatus.Delivered, "mx1.example.com[2001:db8::25]:25", "2.0.0", "250 2.0.0 Ok",
-        "to=<user@example.com>, relay=mx1.example.com[2001:db8::25]:25, family=ipv6, delay=0.72, dsn=2.0.0, status=sent (250 2.0.0 Ok)")]
+        "to=<user@example.com>, relay=mx1.example.com[2001:db8::25]:25, family=ipv6, tls=none, delay=0.72, dsn=2.0.0, status=sent (250 2.0.0 Ok)")]
     [InlineData(RecipientStatus.Deferred, "mx2.example.com[192.0.2.25]:25", "4.2.0", "451 4.2.0 try later",
-        "to=<user@example.com>, relay=mx2.example.com[192.0.2.25]:25, family=ipv4, delay=0.72, dsn=4.2.0, status=deferred (451 4.2.0 try later)")]
+        "to=<user@example.com>, relay=mx2.example.com[192.0.2.25]:25, family=ipv4, tls=none, delay=0.72, dsn=4.2.0, status=deferred (451 4.2.0 try later)")]
     [InlineData(RecipientStatus.Failed, null, "5.1.10", "null MX",
-        "to=<user@example.com>, relay=none, family=none, delay=0.72, dsn=5.1.10, status=bounced (null MX)")]
+        "to=<user@example.com>, relay=none, family=none, tls=none, delay=0.72, dsn=5.1.10, status=bounced (null MX)")]
     public void A_disposition_is_one_text_line(RecipientStatus status, string? relay, string dsn, string reply, string expected)
     {
         var (log, output, _) = MailLogTo(json: false);
@@ -34,6 +34,21 @@ public sealed class MailLogLines
 
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z mail 01M8MH012T2N2Q25QK1Q: " + System.Text.RegularExpressions.Regex.Escape(expected) + "\n$",
             output.ToString());
+    }
+
+    [Fact]
+    public void A_disposition_over_TLS_says_how_TLS_went_with_protocol_and_cipher()
+    {
+        var (log, output, _) = MailLogTo(json: false);
+
+        log.Outcome(Id, new RecipientOutcome(To, RecipientStatus.Delivered, "2.0.0", "250 2.0.0 Ok", "mx1.example.com[2001:db8::25]:25",
+            Tls: new TlsSummary(TlsSummary.MtaSts, "Tls13", "TLS_AES_256_GCM_SHA384")), TimeSpan.FromMilliseconds(720));
+
+        var line = output.ToString();
+        Assert.Contains("relay=mx1.example.com[2001:db8::25]:25, family=ipv6, tls=mta-sts, tls-protocol=Tls13, tls-cipher=TLS_AES_256_GCM_SHA384, "
+                        + "delay=0.72, dsn=2.0.0, status=sent (250 2.0.0 Ok)", line);
+        // What older parsers look for is where it was.
+        Assert.Matches(@"dsn=2\.0\.0, status=sent", line);
     }
 
     [Fact]
@@ -53,6 +68,7 @@ public sealed class MailLogLines
         Assert.Equal("user@example.com", sent.GetProperty("to").GetString());
         Assert.Equal("mx1.example.com[2001:db8::25]:25", sent.GetProperty("relay").GetString());
         Assert.Equal("ipv6", sent.GetProperty("family").GetString());
+        Assert.Equal("none", sent.GetProperty("tls").GetString());
         Assert.Equal(1.5, sent.GetProperty("delay").GetDouble());
         Assert.Equal("2.0.0", sent.GetProperty("dsn").GetString());
         Assert.Equal("sent", sent.GetProperty("status").GetString());

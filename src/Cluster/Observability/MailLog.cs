@@ -11,7 +11,8 @@ namespace Tunnel.Cluster.Observability;
 /// The mail log: one line per event in a message's life, keyed by queue id, separate from
 /// debug output (its own logger category, <see cref="Category"/>), in the spirit of Postfix's
 /// maillog so that operators can grep it:
-/// <c>0ABC…: to=&lt;u@example.com&gt;, relay=mx1.example.com[::1]:25, family=ipv6, delay=0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)</c>.
+/// <c>0ABC…: to=&lt;u@example.com&gt;, relay=mx1.example.com[::1]:25, family=ipv6, tls=verified, tls-protocol=Tls13,
+/// tls-cipher=TLS_AES_256_GCM_SHA384, delay=0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)</c> (tls=none alone without TLS).
 /// One line per disposition of each recipient; status words are Postfix's: sent, deferred,
 /// bounced (a permanent failure, whether or not a DSN can go out: the "sender notified" and
 /// "no bounce" lines say which), and deleted (by the operator, without a DSN). Every line also
@@ -69,10 +70,24 @@ public sealed class MailLog(ILogger logger, TunnelMetrics metrics)
         var family = RelayFamily.Of(outcome.Relay);
         metrics.Delivery(status, family, delay);
         var seconds = Math.Round(delay.TotalSeconds, 2);
-        Write(id, $"to=<{outcome.Recipient}>, relay={relay}, family={family}, delay={seconds.ToString("0.##", CultureInfo.InvariantCulture)}, "
+        var tls = outcome.Tls ?? new TlsSummary(TlsSummary.None);
+        var tlsText = tls.Protocol is null ? $"tls={tls.Level}" : $"tls={tls.Level}, tls-protocol={tls.Protocol}, tls-cipher={tls.Cipher}";
+        Write(id, $"to=<{outcome.Recipient}>, relay={relay}, family={family}, {tlsText}, delay={seconds.ToString("0.##", CultureInfo.InvariantCulture)}, "
                   + $"dsn={outcome.Dsn}, status={status} ({outcome.Detail})",
-            ("to", outcome.Recipient.ToString()), ("relay", relay), ("family", family), ("delay", seconds), ("dsn", outcome.Dsn),
-            ("status", status), ("reply", outcome.Detail));
+            ("to", outcome.Recipient.ToString()), ("relay", relay), ("family", family), ("tls", tls.Level), ("tlsProtocol", tls.Protocol ?? ""),
+            ("tlsCipher", tls.Cipher ?? ""), ("delay", seconds), ("dsn", outcome.Dsn), ("status", status), ("reply", outcome.Detail));
+    }
+
+    /// <summary>
+    /// What a destination's MTA-STS policy refused (enforce: that MX host or connection was not
+    /// used) or would have refused (testing: delivered anyway, RFC 8461 §5), counted in
+    /// tunnel_mta_sts_failures_total by mode.
+    /// </summary>
+    public void MtaStsFailure(string domain, string mode, string problem)
+    {
+        metrics.MtaStsFailure(mode);
+        Line($"{domain}: MTA-STS policy (mode {mode}) not met{(mode == "testing" ? ", delivered anyway" : ", not sent there")}: {problem}",
+            ("domain", domain), ("mode", mode), ("reason", problem));
     }
 
     /// <summary>The word of the log, the metrics and the CLI for a recipient's status.</summary>

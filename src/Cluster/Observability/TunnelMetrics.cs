@@ -41,8 +41,10 @@ public sealed class TunnelMetrics
 
     /// <summary>The certificate label of a handshake that failed before the client's hello chose one.</summary>
     public const string NoCertificate = "none";
+
     private readonly Histogram _intakeSteps;
     private readonly Counter _intakeCommits;
+    private readonly Counter _mtaStsFailures;
 
     public TunnelMetrics() : this(Metrics.NewCustomRegistry()) { }
 
@@ -65,7 +67,7 @@ public sealed class TunnelMetrics
             "Time from receipt to delivery of each recipient sent, by the family of the delivering connection.",
             new HistogramConfiguration { LabelNames = ["family"], Buckets = DelayBuckets });
         _dnsLookups = factory.CreateCounter("tunnel_dns_lookups_total",
-            "DNS questions asked for routing and relay checks, by type (MX, A, AAAA) and result (ok, nxdomain, failed).", "type", "result");
+            "DNS questions asked for routing, relay checks and TLS policy, by type (MX, A, AAAA, TXT, TLSA) and result (ok, nxdomain, failed).", "type", "result");
         _queueMessages = factory.CreateGauge("tunnel_queue_messages",
             "Messages in the domain queues running on this node (a message for two domains counts in both).");
         _queueOldest = factory.CreateGauge("tunnel_queue_oldest_age_seconds", "Age of the oldest message queued on this node; 0 when none.");
@@ -89,6 +91,9 @@ public sealed class TunnelMetrics
             new HistogramConfiguration { LabelNames = ["step"], Buckets = StepBuckets });
         _intakeCommits = factory.CreateCounter("tunnel_intake_commits_total",
             "Spool commits that decided a 250; a message whose commit it shared with n-1 others adds 1/n, so this over messages accepted is commits per 250.");
+        _mtaStsFailures = factory.CreateCounter("tunnel_mta_sts_failures_total",
+            "What destinations' MTA-STS policies refused (mode enforce: an MX host not listed, no TLS, a certificate not valid; not sent "
+            + "there) or would have refused (mode testing: delivered anyway), one per mail-log line.", "mode");
         ClusterMembers = factory.CreateGauge("tunnel_cluster_members",
             "Cluster members as this node sees them, by status (joining, up, leaving, exiting, down, unreachable).", "status");
         Shards = factory.CreateGauge("tunnel_shards", "Shards of the domain queues hosted by this node.");
@@ -143,6 +148,8 @@ public sealed class TunnelMetrics
     public void OrphanRemoved(string kind) => _orphans.WithLabels(kind).Inc();
 
     public void UnadoptedFound(int messages) => _sweptAdoptions.Inc(messages);
+
+    public void MtaStsFailure(string mode) => _mtaStsFailures.WithLabels(mode).Inc();
 
     public void DnsLookup(string type, string result) => _dnsLookups.WithLabels(type, result).Inc();
 

@@ -1,3 +1,4 @@
+using Tunnel.Cluster.Outbound.Policy;
 using Tunnel.Cluster.Routing;
 using Tunnel.Cluster.Spool;
 using Tunnel.Messages.Mail;
@@ -16,7 +17,10 @@ namespace Tunnel.Cluster.Outbound;
 /// for them in vain is deferred with 4.4.5. Owns: the order of targets within an attempt. Does
 /// not own: when to attempt (Queue/).
 /// </summary>
-public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPolicy policy, SmtpSender sender)
+/// <param name="tls">The destination's TLS requirement (levels, MTA-STS); null: opportunistic for every domain.</param>
+/// <param name="mtaStsFailure">Told what an MTA-STS policy refused (enforce: not sent there) or would have refused (testing: sent anyway), for the log and metrics.</param>
+public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPolicy policy, SmtpSender sender,
+    DestinationTls? tls = null, Action<string, MtaStsMode, string>? mtaStsFailure = null)
 {
     private readonly BodyReader _bodies = new(spool, sender.Settings);
 
@@ -40,13 +44,37 @@ public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPol
         if (plan is NoTargets none)
             return All(recipients, none.Permanent ? RecipientStatus.Failed : RecipientStatus.Deferred, none.Dsn, none.Detail, down: false);
 
+        var requirement = tls is null ? TlsRequirement.Opportunistic : await tls.ForAsync(domain, cancel);
         var problems = new List<string>();
+        string? tlsDsn = null; // the first refusal of the TLS policy: the deferral's code, and the destination is not down
         foreach (var target in ((Targets)plan).List)
         {
-            var result = await sender.SendAsync(target, envelope, recipients, message, cancel);
+            // RFC 8461 §4.1: an MX host the enforced policy does not list is not used at all.
+            if (requirement.Enforced && requirement.HostProblem(target.Host) is { } notListed)
+            {
+                problems.Add(notListed);
+                tlsDsn ??= "4.7.5";
+                mtaStsFailure?.Invoke(domain, MtaStsMode.Enforce, notListed);
+                continue;
+            }
+            var hostRequirement = requirement;
+            if (tls is not null && requirement.Level == TlsLevel.Dane)
+            {
+                var (forHost, refused) = await tls.ForHostAsync(requirement, target.Host, target.EndPoint.Port, cancel);
+                if (forHost is null)
+                {
+                    problems.Add($"{target}: {refused}");
+                    tlsDsn ??= "4.7.5";
+                    continue;
+                }
+                hostRequirement = forHost;
+            }
+            var result = await sender.SendAsync(target, envelope, recipients, message, cancel, hostRequirement);
             switch (result)
             {
                 case TransactionCompleted completed:
+                    if (requirement.TestingFailure(target.Host, completed.Tls ?? TlsOutcome.Plaintext) is { } wouldRefuse)
+                        mtaStsFailure?.Invoke(domain, MtaStsMode.Testing, wouldRefuse);
                     return new AttemptReport(completed.NextHopOffersDsn ? completed.Outcomes : MarkRelayed(completed.Outcomes), DestinationDown: false);
                 case TargetBusy busy:
                     // Our own limit, not the server's trouble: the destination is not down, and
@@ -55,10 +83,17 @@ public sealed class Courier(SpoolStore spool, RouteResolver resolver, RoutingPol
                     return All(recipients, RecipientStatus.Deferred, Congested, string.Join("; ", problems), down: false);
                 case TargetUnusable unusable:
                     problems.Add(unusable.Detail);
+                    if (unusable.Dsn is not null)
+                    {
+                        tlsDsn ??= unusable.Dsn;
+                        if (requirement.Enforced) mtaStsFailure?.Invoke(domain, MtaStsMode.Enforce, unusable.Detail);
+                    }
                     break;
             }
         }
-        return All(recipients, RecipientStatus.Deferred, "4.4.1", string.Join("; ", problems), down: true);
+        // A TLS refusal is the policy's verdict on servers that answered: deferred with its
+        // 4.7.x code, and the destination is not down (its other mail may go elsewhere).
+        return All(recipients, RecipientStatus.Deferred, tlsDsn ?? "4.4.1", string.Join("; ", problems), down: tlsDsn is null);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Tunnel.Cluster.Outbound.Policy;
 
 namespace Tunnel.Cluster.Outbound;
 
@@ -17,6 +18,9 @@ public sealed record OutboundSettings(string Hostname, int Port, TimeSpan Connec
     int ConnectionsPerAddress = 20, int MaxConnections = 100, long MaxContentInFlight = 256L << 20, int MaxSpoolReads = 8,
     TimeSpan? CapacityWait = null)
 {
+    /// <summary>STARTTLS to next hops: levels per domain, MTA-STS, trusted authorities. Default: opportunistic, without MTA-STS.</summary>
+    public OutboundTlsSettings Tls { get; init; } = OutboundTlsSettings.Opportunistic;
+
     /// <summary><see cref="CapacityWait"/> with its default (1 minute).</summary>
     public TimeSpan Wait => CapacityWait ?? TimeSpan.FromMinutes(1);
 

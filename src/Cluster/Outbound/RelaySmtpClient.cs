@@ -35,7 +35,11 @@ internal sealed class RelaySmtpClient : SmtpClient
     public int Transactions { get; set; }
 
     /// <summary>This connection's place in the node's connection limits, given back when it is disposed.</summary>
-    public ConnectionSlots.Permit? Slot { get; init; }
+    /// <remarks>Settable so that a connection given up for another try on the same host (plaintext after a failed opportunistic handshake) leaves the slot to it.</remarks>
+    public ConnectionSlots.Permit? Slot { get; set; }
+
+    /// <summary>How TLS went on this connection: whether a delivery that needs TLS or a verified certificate may use it.</summary>
+    public Policy.TlsOutcome Tls { get; set; } = Policy.TlsOutcome.Plaintext;
 
     protected override void Dispose(bool disposing)
     {

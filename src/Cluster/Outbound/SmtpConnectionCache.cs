@@ -36,8 +36,11 @@ internal sealed class SmtpConnectionCache : IDisposable
 
     public bool Enabled => _idleLimit > TimeSpan.Zero && _reuseLimit > 1;
 
-    /// <summary>An idle connection to <paramref name="target"/>, if one is fresh enough.</summary>
-    public RelaySmtpClient? Take(DeliveryTarget target)
+    /// <summary>
+    /// An idle connection to <paramref name="target"/>, if one is fresh enough and <paramref name="suits"/>
+    /// the delivery (its TLS: a plaintext connection kept for one domain never carries mail of a domain that requires TLS).
+    /// </summary>
+    public RelaySmtpClient? Take(DeliveryTarget target, Func<RelaySmtpClient, bool>? suits = null)
     {
         while (true)
         {
@@ -45,8 +48,11 @@ internal sealed class SmtpConnectionCache : IDisposable
             lock (_gate)
             {
                 if (!_idle.TryGetValue(target, out var list)) return null;
-                idle = list.Last!.Value;
-                list.RemoveLast();
+                var node = list.Last;
+                while (node is not null && suits is not null && !suits(node.Value.Client)) node = node.Previous;
+                if (node is null) return null;
+                idle = node.Value;
+                list.Remove(node);
                 if (list.Count == 0) _idle.Remove(target);
             }
             if (Fresh(idle) && idle.Client.IsConnected) return idle.Client;

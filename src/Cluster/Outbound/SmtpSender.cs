@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using MailKit.Net.Smtp;
+using System.Security.Cryptography.X509Certificates;
 using MailKit.Security;
+using Tunnel.Cluster.Outbound.Policy;
 using Tunnel.Cluster.Routing;
 using Tunnel.Messages.Mail;
 using Tunnel.Messages.Queue;
@@ -36,20 +38,24 @@ public sealed class SmtpSender : IDisposable
 
     public OutboundSettings Settings => _settings;
 
+    /// <param name="tls">What the destination's TLS policy asks of the connection; null: opportunistic.</param>
     public async Task<TransactionResult> SendAsync(DeliveryTarget target, Envelope envelope, IReadOnlyList<Recipient> recipients,
-        ReadOnlyMemory<byte> message, CancellationToken cancel)
+        ReadOnlyMemory<byte> message, CancellationToken cancel, TlsRequirement? tls = null)
     {
-        // A cached connection first; one the server closed meanwhile fails at once and is
-        // replaced by a new one, which is not a failed attempt.
-        for (var cached = _cache.Take(target); cached is not null; cached = _cache.Take(target))
-            if (await TransactOnAsync(cached, target, envelope, recipients, message, reused: true, cancel) is { } result)
+        tls ??= TlsRequirement.Opportunistic;
+        // A cached connection first (one whose TLS will do); one the server closed meanwhile
+        // fails at once and is replaced by a new one, which is not a failed attempt.
+        for (var cached = _cache.Take(target, Suits); cached is not null; cached = _cache.Take(target, Suits))
+            if (await TransactOnAsync(cached, target, envelope, recipients, message, reused: true, tls, cancel) is { } result)
                 return result;
 
         if (await SlotAsync(target, cancel) is not { } slot)
             return new TargetBusy($"no connection to {target} within {_settings.WaitText}: {_slots.Why(target.EndPoint.Address)}");
-        var opened = await OpenAsync(target, slot, cancel);
+        var opened = await OpenAsync(target, slot, tls, cancel);
         if (opened.Client is null) return opened.Unusable!;
-        return (await TransactOnAsync(opened.Client, target, envelope, recipients, message, reused: false, cancel))!;
+        return (await TransactOnAsync(opened.Client, target, envelope, recipients, message, reused: false, tls, cancel))!;
+
+        bool Suits(RelaySmtpClient client) => tls.SatisfiedBy(client.Tls);
     }
 
     /// <summary>
@@ -64,7 +70,7 @@ public sealed class SmtpSender : IDisposable
             if (await ProbeOnAsync(cached, target, recipient, cancel) is { } answer) return answer;
         if (await SlotAsync(target, cancel) is not { } slot)
             return new TargetBusy($"no connection to {target} within {_settings.WaitText}: {_slots.Why(target.EndPoint.Address)}");
-        var opened = await OpenAsync(target, slot, cancel);
+        var opened = await OpenAsync(target, slot, TlsRequirement.Opportunistic, cancel);
         if (opened.Client is null) return opened.Unusable!;
         return await ProbeOnAsync(opened.Client, target, recipient, cancel)
                ?? new TargetUnusable($"{target} broke off the probe");
@@ -116,16 +122,44 @@ public sealed class SmtpSender : IDisposable
         return await _slots.EnterAsync(address, _settings.Wait, cancel);
     }
 
+    /// <summary>
+    /// A new session with <paramref name="target"/>, STARTTLS as <paramref name="tls"/> asks. An
+    /// opportunistic handshake that fails is retried at once on the same host in plaintext, as
+    /// Postfix does (smtp_tls_security_level = may): encryption that cannot be had must not stop
+    /// the mail. Where TLS is required, no STARTTLS (4.7.4), a failed handshake or a certificate
+    /// not valid for the MX host (4.7.5) makes the target unusable before MAIL: never plaintext.
+    /// </summary>
     private async Task<(RelaySmtpClient? Client, TargetUnusable? Unusable)> OpenAsync(DeliveryTarget target, ConnectionSlots.Permit slot,
-        CancellationToken cancel)
+        TlsRequirement tls, CancellationToken cancel)
     {
+        var opened = await ConnectAsync(target, slot, tls, plaintext: false, cancel);
+        if (opened.HandshakeFailed is not { } failure) return (opened.Client, opened.Unusable);
+        var again = await ConnectAsync(target, slot, tls, plaintext: true, cancel);
+        if (again.Unusable is { } unusable) return (null, unusable with { Detail = $"{unusable.Detail} (in plaintext after TLS failed: {failure})" });
+        return (again.Client, null);
+    }
+
+    private async Task<(RelaySmtpClient? Client, TargetUnusable? Unusable, string? HandshakeFailed)> ConnectAsync(DeliveryTarget target,
+        ConnectionSlots.Permit slot, TlsRequirement tls, bool plaintext, CancellationToken cancel)
+    {
+        string? certificateProblem = null;
         var client = new RelaySmtpClient
         {
             LocalDomain = _settings.Hostname,
             Timeout = (int)_settings.CommandTimeout.TotalMilliseconds,
-            // Opportunistic TLS (RFC 3207 as MTAs use it): a certificate we cannot verify still
-            // encrypts, and refusing it would only push the mail to plain text.
-            ServerCertificateValidationCallback = (_, _, _, _) => true,
+            // The certificate is always checked (the log says "verified" when it was), but only a
+            // policy that requires verification refuses it: opportunistically, a certificate we
+            // cannot verify still encrypts, and refusing it would only push the mail to plaintext.
+            ServerCertificateValidationCallback = (_, certificate, chain, _) =>
+            {
+                certificateProblem = certificate is null ? "no certificate"
+                    : tls.Dane
+                        ? DaneCheck.Problem(tls.Tlsa!, X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()),
+                            CertificateCheck.Presented(chain), target.Host, DateTimeOffset.UtcNow)
+                        : CertificateCheck.Problem(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()),
+                            CertificateCheck.Presented(chain), target.Host, _settings.Tls.TrustedCas, DateTimeOffset.UtcNow);
+                return certificateProblem is null || !tls.RequiresVerification;
+            },
             Slot = slot, // given back when the client is disposed, whichever way that happens
         };
         var socket = new Socket(target.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -140,21 +174,46 @@ public sealed class SmtpSender : IDisposable
                 catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
                 {
                     Discard(client, socket);
-                    return (null, new TargetUnusable($"connect to {target} timed out"));
+                    return (null, new TargetUnusable($"connect to {target} timed out"), null);
                 }
             }
-            await client.ConnectAsync(socket, target.Host, target.EndPoint.Port, SecureSocketOptions.StartTlsWhenAvailable, cancel);
-            return (client, null);
+            var options = plaintext ? SecureSocketOptions.None
+                : tls.RequiresTls ? SecureSocketOptions.StartTls
+                : SecureSocketOptions.StartTlsWhenAvailable;
+            await client.ConnectAsync(socket, target.Host, target.EndPoint.Port, options, cancel);
+            client.Tls = client.IsSecure
+                ? new TlsOutcome(true, certificateProblem, client.SslProtocol.ToString(), client.SslCipherSuite?.ToString(), tls.Dane)
+                : TlsOutcome.Plaintext;
+            return (client, null, null);
         }
         catch (SocketException e)
         {
             Discard(client, socket);
-            return (null, new TargetUnusable($"connect to {target}: {e.SocketErrorCode}"));
+            return (null, new TargetUnusable($"connect to {target}: {e.SocketErrorCode}"), null);
         }
-        catch (Exception e) when (e is SmtpCommandException or SmtpProtocolException or IOException or SslHandshakeException)
+        catch (NotSupportedException) when (tls.RequiresTls)
+        {
+            // MailKit's answer to SecureSocketOptions.StartTls when EHLO did not offer STARTTLS.
+            Discard(client, socket);
+            return (null, new TargetUnusable($"TLS is required, but {target} does not offer STARTTLS", "4.7.4"), null);
+        }
+        catch (SslHandshakeException e)
+        {
+            if (!tls.RequiresTls)
+            {
+                client.Slot = null; // the plaintext retry keeps the slot
+                Discard(client, socket);
+                return (null, null, Inner(e));
+            }
+            Discard(client, socket);
+            return (null, new TargetUnusable(certificateProblem is not null && tls.RequiresVerification
+                ? $"{target}: certificate not verified: {certificateProblem}"
+                : $"TLS handshake with {target} failed: {Inner(e)}", "4.7.5"), null);
+        }
+        catch (Exception e) when (e is SmtpCommandException or SmtpProtocolException or IOException)
         {
             Discard(client, socket);
-            return (null, new TargetUnusable($"session with {target} failed before MAIL: {e.Message}"));
+            return (null, new TargetUnusable($"session with {target} failed before MAIL: {e.Message}"), null);
         }
         catch
         {
@@ -162,6 +221,9 @@ public sealed class SmtpSender : IDisposable
             throw;
         }
     }
+
+    /// <summary>MailKit's SslHandshakeException explains at length how to turn verification off; the cause is in the inner exception.</summary>
+    private static string Inner(Exception e) => e.InnerException?.Message ?? e.Message;
 
     private static void Discard(RelaySmtpClient client, Socket socket)
     {
@@ -175,9 +237,11 @@ public sealed class SmtpSender : IDisposable
     /// <see cref="FailureClassifier.OurStateIsWrong"/>), so the message goes on another one.
     /// </summary>
     private async Task<TransactionResult?> TransactOnAsync(RelaySmtpClient client, DeliveryTarget target, Envelope envelope,
-        IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, bool reused, CancellationToken cancel)
+        IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, bool reused, TlsRequirement tls, CancellationToken cancel)
     {
         var offersDsn = client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
+        var summary = tls.Summary(client.Tls);
+        IReadOnlyList<RecipientOutcome> WithTls(IEnumerable<RecipientOutcome> outcomes) => outcomes.Select(o => o with { Tls = summary }).ToList();
         try
         {
             var transaction = await TransactAsync(client, target, envelope, recipients, message, reused, cancel);
@@ -189,7 +253,7 @@ public sealed class SmtpSender : IDisposable
             client.Transactions++;
             if (!transaction.Failed || await ResetAsync(client, cancel)) _cache.Return(target, client);
             else SmtpConnectionCache.Close(client);
-            return new TransactionCompleted(transaction.Outcomes, offersDsn);
+            return new TransactionCompleted(WithTls(transaction.Outcomes), offersDsn, client.Tls);
         }
         catch (Exception e) when (e is IOException or SmtpProtocolException or OperationCanceledException && !cancel.IsCancellationRequested)
         {
@@ -197,7 +261,8 @@ public sealed class SmtpSender : IDisposable
             // data arrived, so defer (a duplicate is better than a loss).
             SmtpConnectionCache.Close(client);
             var detail = $"connection to {target} lost during transaction: {e.Message}";
-            return new TransactionCompleted(recipients.Select(r => Outcome(r.Address, RecipientStatus.Deferred, "4.4.2", detail, target)).ToList(), offersDsn);
+            return new TransactionCompleted(WithTls(recipients.Select(r => Outcome(r.Address, RecipientStatus.Deferred, "4.4.2", detail, target))),
+                offersDsn, client.Tls);
         }
         catch
         {

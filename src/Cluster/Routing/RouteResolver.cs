@@ -20,6 +20,9 @@ public sealed class RouteResolver
 {
     private const int MaxCnameHops = 8;
     private readonly LookupClient _dns;
+    // The same resolvers, asked with the DO bit (RFC 3225) so that a validating resolver says
+    // with the AD bit whether it validated the answer (RFC 4035 §3.2.3): what DANE trusts.
+    private readonly LookupClient _dnssec;
     private readonly TunnelMetrics? _metrics;
 
     /// <param name="metrics">Counts every question and its result (tunnel_dns_lookups_total); null for the CLI's one-off checks.</param>
@@ -36,6 +39,17 @@ public sealed class RouteResolver
         options.ContinueOnEmptyResponse = false; // NODATA is an answer, not a server fault
         options.UseTcpFallback = true;           // truncated UDP answers are retried over TCP
         _dns = new LookupClient(options);
+        var dnssec = servers.Count > 0
+            ? new LookupClientOptions(servers.Select(s => new NameServer(s)).ToArray())
+            : new LookupClientOptions();
+        dnssec.UseCache = false; // the AD bit is per answer; DnsClient's cache keeps records, not headers
+        dnssec.Timeout = timeout;
+        dnssec.Retries = 2;
+        dnssec.ThrowDnsErrors = false;
+        dnssec.ContinueOnEmptyResponse = false;
+        dnssec.UseTcpFallback = true;
+        dnssec.RequestDnsSecRecords = true;
+        _dnssec = new LookupClient(dnssec);
     }
 
     public async Task<RouteLookup> ResolveAsync(string domain, CancellationToken cancel)
@@ -94,6 +108,52 @@ public sealed class RouteResolver
             : null;
         return (v4.Records.OfType<ARecord>().Select(r => (IPAddress)r.Address)
             .Concat(v6.Records.OfType<AaaaRecord>().Select(r => r.Address)).Distinct().ToList(), problem);
+    }
+
+    /// <summary>
+    /// The TXT records of a name, each record's strings joined (RFC 7208 §3.3 and RFC 8461 §3.1
+    /// read them so); NXDOMAIN and NODATA are no records. Null when DNS could not say (for now).
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> TextAsync(string name, CancellationToken cancel)
+    {
+        var answer = await QueryAsync(name, QueryType.TXT, cancel);
+        return answer.Status == Answer.Temporary ? null : answer.Records.OfType<TxtRecord>().Select(r => string.Concat(r.Text)).ToList();
+    }
+
+    /// <summary>
+    /// The TLSA records of an SMTP server (RFC 7672 §2.2: _25._tcp.&lt;MX host&gt;), and whether
+    /// the resolver validated them (its AD bit; a secure NODATA or NXDOMAIN is a secure "none").
+    /// </summary>
+    public async Task<TlsaAnswer> TlsaAsync(string host, int port, CancellationToken cancel)
+    {
+        var name = $"_{port}._tcp.{host.TrimEnd('.')}";
+        var (response, problem) = await SecureAskAsync(name, QueryType.TLSA, cancel);
+        if (response is null) return new TlsaAnswer(TlsaStatus.Failed, [], $"TLSA lookup of {name} failed: {problem}");
+        var records = response.Answers.OfType<TlsaRecord>()
+            .Select(r => new Tunnel.Cluster.Outbound.Policy.Tlsa((byte)r.CertificateUsage, (byte)r.Selector, (byte)r.MatchingType,
+                r.CertificateAssociationData.ToArray()))
+            .ToList();
+        return new TlsaAnswer(response.Header.IsAuthenticData ? TlsaStatus.Secure : TlsaStatus.Insecure, records, null);
+    }
+
+    /// <summary>Whether the resolver validated the domain's MX answer (RFC 7672 §2.2.1: DANE only for MX hosts named securely); null when it failed.</summary>
+    public async Task<bool?> MxSecureAsync(string domain, CancellationToken cancel)
+    {
+        var (response, _) = await SecureAskAsync(domain, QueryType.MX, cancel);
+        return response?.Header.IsAuthenticData;
+    }
+
+    private async Task<(IDnsQueryResponse? Response, string? Problem)> SecureAskAsync(string name, QueryType type, CancellationToken cancel)
+    {
+        IDnsQueryResponse response;
+        try { response = await _dnssec.QueryAsync(name, type, QueryClass.IN, cancel); }
+        catch (DnsResponseException e) { return (null, Reason((int)e.Code, e.Code.ToString())); }
+        _metrics?.DnsLookup(type.ToString(), response.HasError && response.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain ? "failed"
+            : response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain ? "nxdomain" : "ok");
+        if (response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain) return (response, null);
+        if (response.HasError) return (null, Reason((int)response.Header.ResponseCode, response.ErrorMessage));
+        if (response.Header.ResultTruncated) return (null, "truncated answer");
+        return (response, null);
     }
 
     private enum Answer { Ok, NxDomain, Temporary }
@@ -158,3 +218,8 @@ public sealed class RouteResolver
         _ => otherwise,
     };
 }
+
+public enum TlsaStatus { Secure, Insecure, Failed }
+
+/// <summary>A TLSA lookup: validated (AD) or not, its records, or why it failed.</summary>
+public sealed record TlsaAnswer(TlsaStatus Status, IReadOnlyList<Tunnel.Cluster.Outbound.Policy.Tlsa> Records, string? Problem);

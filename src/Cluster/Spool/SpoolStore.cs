@@ -19,6 +19,7 @@ namespace Tunnel.Cluster.Spool;
 /// Writes are grouped: <see cref="SpoolWriter"/> commits whatever is waiting in one transaction
 /// (one fsync for many messages), and it is the only writer, so writers never collide on SQLite's
 /// single write lock. Reads run beside it on their own connections.
+/// It also keeps the MTA-STS policies nodes fetched (tunnel_mta_sts), so that the cluster fetches each once.
 /// Owns: the spool tables. Does not own: deciding when a message is final (Queue/).
 /// </summary>
 public sealed class SpoolStore(Func<DbConnection> connect)
@@ -52,6 +53,12 @@ public sealed class SpoolStore(Func<DbConnection> connect)
                 message_id VARCHAR(32) NOT NULL,
                 domain VARCHAR(255) NOT NULL,
                 PRIMARY KEY (message_id, domain));
+            CREATE TABLE IF NOT EXISTS tunnel_mta_sts (
+                domain VARCHAR(255) NOT NULL PRIMARY KEY,
+                policy_id VARCHAR(32) NOT NULL,
+                policy TEXT NOT NULL,
+                fetched_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL);
             """, cancel, transaction);
         // The outbox's columns. Rows from before it were adopted through the queue's own
         // Enqueue: adopted = 1, and they carry no envelope.
@@ -202,6 +209,22 @@ public sealed class SpoolStore(Func<DbConnection> connect)
         await Write(sweep);
         return sweep.Removed;
     }
+
+    /// <summary>The MTA-STS policy a node of the cluster fetched for <paramref name="domain"/>, or null (expired ones too: the reader decides).</summary>
+    public async Task<StoredMtaStsPolicy?> MtaStsPolicyAsync(string domain, CancellationToken cancel)
+    {
+        await using var connection = await OpenAsync(cancel);
+        await using var select = Command(connection, null,
+            "SELECT policy_id, policy, fetched_at, expires_at FROM tunnel_mta_sts WHERE domain = @domain");
+        Add(select, "@domain", domain);
+        await using var reader = await select.ExecuteReaderAsync(cancel);
+        if (!await reader.ReadAsync(cancel)) return null;
+        return new StoredMtaStsPolicy(domain, reader.GetString(0), reader.GetString(1),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)));
+    }
+
+    /// <summary>Keeps a fetched MTA-STS policy for every node (through the writer, like every change to the spool).</summary>
+    public Task PutMtaStsPolicyAsync(StoredMtaStsPolicy policy) => Write(new SpoolWrite.PutMtaStsPolicy(policy));
 
     private Task Write(SpoolWrite write)
     {

@@ -35,6 +35,9 @@ internal abstract record SpoolWrite
 
     public sealed record MarkAdopted(string Domain, IReadOnlyList<MessageId> Ids) : SpoolWrite;
 
+    /// <summary>A destination's MTA-STS policy as fetched (RFC 8461), replacing the one stored before: every node reuses it until it expires.</summary>
+    public sealed record PutMtaStsPolicy(StoredMtaStsPolicy Policy) : SpoolWrite;
+
     public sealed record SweepOrphans(DateTimeOffset Before) : SpoolWrite
     {
         public List<OrphanRemoved> Removed { get; } = [];
@@ -49,3 +52,9 @@ public sealed record NoticeGuard(MessageId Original, string Domain, string Kind)
 
 /// <summary>What the orphan sweep removed: a body nobody referenced, or a reference without a body.</summary>
 public sealed record OrphanRemoved(MessageId Id, string? Domain, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// A destination's MTA-STS policy as the cluster keeps it (RFC 8461 §5.1: cached for max_age):
+/// the policy text as fetched, parsed again by whoever reads it, and the TXT id it was fetched under.
+/// </summary>
+public sealed record StoredMtaStsPolicy(string Domain, string Id, string Text, DateTimeOffset FetchedAt, DateTimeOffset ExpiresAt);

@@ -224,6 +224,9 @@ internal sealed class SpoolWriter
                 case SpoolWrite.SweepOrphans sweep:
                     await SweepAsync(connection, transaction, sweep);
                     break;
+                case SpoolWrite.PutMtaStsPolicy put:
+                    await PutMtaStsPolicyAsync(connection, transaction, put.Policy);
+                    break;
             }
         }
         return writes.Select(_ => true).ToArray();
@@ -244,6 +247,22 @@ internal sealed class SpoolWriter
         SpoolStore.Add(select, "@ids", ordered);
         await using var reader = await select.ExecuteReaderAsync();
         while (await reader.ReadAsync()) { }
+    }
+
+    /// <summary>One row per domain, replaced by the newer fetch (INSERT … ON CONFLICT is the same in SQLite and PostgreSQL).</summary>
+    private static async Task PutMtaStsPolicyAsync(DbConnection connection, DbTransaction transaction, StoredMtaStsPolicy policy)
+    {
+        await using var upsert = SpoolStore.Command(connection, transaction, """
+            INSERT INTO tunnel_mta_sts (domain, policy_id, policy, fetched_at, expires_at) VALUES (@domain, @id, @policy, @fetched, @expires)
+            ON CONFLICT (domain) DO UPDATE SET policy_id = excluded.policy_id, policy = excluded.policy,
+                fetched_at = excluded.fetched_at, expires_at = excluded.expires_at
+            """);
+        SpoolStore.Add(upsert, "@domain", policy.Domain);
+        SpoolStore.Add(upsert, "@id", policy.Id);
+        SpoolStore.Add(upsert, "@policy", policy.Text);
+        SpoolStore.Add(upsert, "@fetched", policy.FetchedAt.ToUnixTimeMilliseconds());
+        SpoolStore.Add(upsert, "@expires", policy.ExpiresAt.ToUnixTimeMilliseconds());
+        await upsert.ExecuteNonQueryAsync();
     }
 
     private static async Task ReleaseAsync(DbConnection connection, DbTransaction transaction, SpoolWrite.Release release)

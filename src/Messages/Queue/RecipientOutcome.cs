@@ -21,13 +21,15 @@ public enum RecipientStatus
 /// <param name="Relay">"host[address]:port" that gave the answer, when one did.</param>
 /// <param name="RelayedWithoutDsn">Delivered to a next hop that does not offer DSN (RFC 3461 §5.2.2): if the
 /// sender asked for success notices, we owe a "relayed" one.</param>
+/// <param name="Tls">How TLS went on the connection that gave the answer; null when none did (or from before issue 14).</param>
 public sealed record RecipientOutcome(
     Mailbox Recipient,
     RecipientStatus Status,
     string Dsn,
     string Detail,
     string? Relay,
-    bool RelayedWithoutDsn = false)
+    bool RelayedWithoutDsn = false,
+    TlsSummary? Tls = null)
 {
     public bool IsFinal => Status is RecipientStatus.Delivered or RecipientStatus.Failed;
 }

@@ -1,10 +1,12 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
 using Tunnel.Cluster.Ingress;
 using Tunnel.Cluster.Ingress.Protocol;
 using Tunnel.Cluster.Ingress.Tls;
 using Tunnel.Cluster.Outbound;
+using Tunnel.Cluster.Outbound.Policy;
 using Tunnel.Cluster.Queue;
 using Tunnel.Cluster.Routing;
 
@@ -101,7 +103,10 @@ public sealed class SettingsReader
             Int("tunnel.outbound.max-connections", min: 1),
             Bytes("tunnel.outbound.max-content-in-flight", min: 65536),
             Int("tunnel.outbound.max-spool-reads", min: 1),
-            Duration("tunnel.outbound.capacity-wait", allowZero: true));
+            Duration("tunnel.outbound.capacity-wait", allowZero: true))
+        {
+            Tls = OutboundTls(),
+        };
 
         var first = Duration("tunnel.queue.retry.first");
         var max = Duration("tunnel.queue.retry.max");
@@ -357,6 +362,60 @@ public sealed class SettingsReader
             policies[domain] = FamilyPolicy($"{key}.{name}", value.GetString());
         }
         return policies;
+    }
+
+    /// <summary>The <c>tunnel.outbound</c> TLS keys: levels, MTA-STS and the authorities verification trusts.</summary>
+    private OutboundTlsSettings OutboundTls()
+    {
+        const string key = "tunnel.outbound.tls";
+        var level = Level(key, String(key));
+        if (level is not (TlsLevel.May or TlsLevel.Verify)) Problem(key, $"'{String(key)}' is not one of: may, verify (other levels are per domain, in tls-policy-by-domain)");
+        var byDomain = new Dictionary<string, TlsLevel>();
+        const string mapKey = "tunnel.outbound.tls-policy-by-domain";
+        if (Has(mapKey))
+            foreach (var (name, value) in _config.GetConfig(mapKey)?.AsEnumerable() ?? [])
+            {
+                var domain = AddressParser.NormaliseDomain(name.Trim('"'));
+                if (domain is null) { Problem($"{mapKey}.{name}", "is not a domain name"); continue; }
+                byDomain[domain] = Level($"{mapKey}.{name}", value.GetString());
+            }
+        var dnssec = Boolean("tunnel.dns.dnssec");
+        if (!dnssec)
+            foreach (var (domain, _) in byDomain.Where(p => p.Value == TlsLevel.Dane))
+                Problem($"{mapKey}.{domain}", "dane needs tunnel.dns.dnssec = on: DANE trusts the validating resolver's AD bit");
+        return new OutboundTlsSettings(level, byDomain, Boolean("tunnel.outbound.mta-sts"), TrustedCas("tunnel.outbound.tls-ca-file"),
+            Port("tunnel.outbound.mta-sts-port"), Duration("tunnel.outbound.mta-sts-timeout"), dnssec);
+    }
+
+    private TlsLevel Level(string key, string? text)
+    {
+        var name = text?.Trim().ToLowerInvariant() ?? "";
+        if (!TlsLevels.ByName.TryGetValue(name, out var level))
+        {
+            Problem(key, $"'{text}' is not one of: {string.Join(", ", TlsLevels.ByName.Keys)}");
+            return TlsLevel.May;
+        }
+        return level;
+    }
+
+    /// <summary>A PEM bundle of certificate authorities; "" = the system's store.</summary>
+    private X509Certificate2Collection? TrustedCas(string key)
+    {
+        var file = String(key).Trim();
+        if (file.Length == 0) return null;
+        if (!File.Exists(file)) { Problem(key, $"file '{file}' does not exist"); return null; }
+        try
+        {
+            var bundle = new X509Certificate2Collection();
+            bundle.ImportFromPemFile(file);
+            if (bundle.Count == 0) Problem(key, $"'{file}' holds no PEM certificate");
+            return bundle;
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            Problem(key, $"cannot read '{file}' as PEM certificates: {e.Message}");
+            return null;
+        }
     }
 
     private bool Boolean(string key)
