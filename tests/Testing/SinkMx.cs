@@ -264,9 +264,10 @@ public sealed class SinkMx : IAsyncDisposable
             await session.RunAsync();
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
-                                      or SocketException or InvalidDataException)
+                                      or SocketException or IOException or InvalidDataException)
         {
-            // The client went away, sent an over-long line, or the sink is stopping: just hang up.
+            // The client went away (a reset reaches the stream-based reader as an IOException), sent
+            // an over-long line, or the sink is stopping: just hang up.
         }
         finally
         {
