@@ -175,14 +175,22 @@ public sealed class ClusterHarness : IAsyncDisposable
         return text[start..text.IndexOf('\r', start)];
     }
 
+    /// <summary>Stops everything it started, each part even when another fails to stop (then that failure is rethrown).</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in _nodes.OfType<NodeProcess>()) await node.DisposeAsync();
-        await SinkV6.DisposeAsync();
-        await SinkV4.DisposeAsync();
-        await Dns.DisposeAsync();
-        await Postgres.DisposeAsync();
+        var failures = new List<Exception>();
+        async Task Stop(Func<ValueTask> dispose)
+        {
+            try { await dispose(); }
+            catch (Exception e) { failures.Add(e); }
+        }
+        foreach (var node in _nodes.OfType<NodeProcess>()) await Stop(node.DisposeAsync);
+        await Stop(SinkV6.DisposeAsync);
+        await Stop(SinkV4.DisposeAsync);
+        await Stop(Dns.DisposeAsync);
+        await Stop(Postgres.DisposeAsync);
         try { Directory.Delete(_directory, recursive: true); }
         catch (IOException) { /* temp directory */ }
+        if (failures.Count > 0) throw new AggregateException("stopping the cluster harness", failures);
     }
 }
