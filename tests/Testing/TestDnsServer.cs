@@ -23,6 +23,7 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
     private readonly DnsServer _server;
     private readonly CancellationTokenSource _stopping = new();
     private int _queryCount;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _questions = new(StringComparer.OrdinalIgnoreCase);
     private int _disposed;
 
     private TestDnsServer(IPEndPoint endPoint)
@@ -46,6 +47,9 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
 
     /// <summary>Queries answered since start, over UDP and TCP (the start-up probe is not counted).</summary>
     public int QueryCount => Volatile.Read(ref _queryCount);
+
+    /// <summary>Queries answered for one name and type, e.g. ("_mta-sts.example.com", "TXT").</summary>
+    public int QueriesFor(string name, string type) => _questions.GetValueOrDefault($"{name.TrimEnd('.')} {type}");
 
     /// <summary>
     /// Sets the AD bit on every answer, as a validating resolver does for a signed zone it
@@ -118,7 +122,11 @@ public sealed class TestDnsServer : IAsyncDisposable, IDisposable
             await Task.Delay(delay);
 
         if (query.Questions.Count != 1 || !query.Questions[0].Name.Equals(ProbeName))
+        {
             Interlocked.Increment(ref _queryCount);
+            foreach (var question in query.Questions)
+                _questions.AddOrUpdate($"{question.Name.ToString().TrimEnd('.')} {question.RecordType}", 1, (_, n) => n + 1);
+        }
 
         var response = query.CreateResponseInstance();
         // A stub resolver (e.g. DnsClient.NET) expects RA from the server it was configured with.

@@ -27,6 +27,16 @@ public sealed class MtaStsPolicies(RouteResolver resolver, OutboundTlsSettings s
 
     private readonly ConcurrentDictionary<string, Cached> _cache = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Domains whose _mta-sts TXT lookup answered "no record" (most domains), and until when that
+    /// answer stands without asking again: without it every delivery attempt cost a DNS query and
+    /// a database read (issue 16: 0.2–0.5 ms of CPU per message). A domain that starts publishing
+    /// a policy is seen within this time.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _noRecord = new(StringComparer.OrdinalIgnoreCase);
+    public static readonly TimeSpan NoRecordFor = TimeSpan.FromMinutes(5);
+    private const int MaxNoRecord = 100_000;
+
     /// <summary>Fetches this node made since start (a test sees the cache at work).</summary>
     public int Fetches => Volatile.Read(ref _fetches);
     private int _fetches;
@@ -41,17 +51,23 @@ public sealed class MtaStsPolicies(RouteResolver resolver, OutboundTlsSettings s
         var now = DateTimeOffset.UtcNow;
         domain = domain.TrimEnd('.').ToLowerInvariant();
         var kept = _cache.TryGetValue(domain, out var entry) && entry.Expires > now ? entry.Policy : null;
+        if (kept is null && _noRecord.TryGetValue(domain, out var until) && until > now) return null;
         var records = await resolver.TextAsync($"_mta-sts.{domain}", cancel);
         var id = records is null ? null : MtaStsRecord.Id(records);
         if (kept is not null && (id is null || kept.Id == id)) return kept;
 
-        // Another node may have fetched it already.
+        // Another node may have fetched it already (and keeps it for its max_age, record or not).
         if (await SharedAsync(domain, now, cancel) is { } stored && (id is null || stored.Policy.Id == id))
         {
             _cache[domain] = stored;
             return stored.Policy;
         }
-        if (id is null) return kept;
+        if (id is null)
+        {
+            if (records is not null) RememberNoRecord(domain, now); // a lookup that failed is asked again next time
+            return kept;
+        }
+        _noRecord.TryRemove(domain, out _);
 
         Interlocked.Increment(ref _fetches);
         var (policy, text, problem) = await FetchAsync(domain, id, cancel);
@@ -71,6 +87,14 @@ public sealed class MtaStsPolicies(RouteResolver resolver, OutboundTlsSettings s
             }
         }
         return policy;
+    }
+
+    private void RememberNoRecord(string domain, DateTimeOffset now)
+    {
+        if (_noRecord.Count >= MaxNoRecord)
+            foreach (var (name, until) in _noRecord)
+                if (until <= now) _noRecord.TryRemove(name, out _);
+        if (_noRecord.Count < MaxNoRecord) _noRecord[domain] = now + NoRecordFor;
     }
 
     /// <summary>The policy the cluster keeps for the domain, when it is fresh and still parses; null otherwise or when the database fails.</summary>
