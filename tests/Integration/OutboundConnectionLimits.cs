@@ -26,11 +26,11 @@ public sealed class OutboundConnectionLimits
         new("tunnel.test", 25, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), ConnectionCacheTime: TimeSpan.FromMinutes(1),
             ConnectionsPerAddress: perAddress, MaxConnections: total, CapacityWait: wait ?? Wait);
 
-    private static Task<TransactionResult> SendAsync(SmtpSender sender, SinkMx sink, int n)
+    private static Task<TransactionResult> SendAsync(SmtpSender sender, SinkMx sink, int n, string host = "sink.test")
     {
         var envelope = new Envelope(new Mailbox("sender", "v4.example"));
         var body = Encoding.ASCII.GetBytes($"Subject: message {n}\r\n\r\nhello\r\n");
-        return sender.SendAsync(new DeliveryTarget("sink.test", sink.EndPoint), envelope, [new Recipient(new Mailbox($"user{n}", "v6.example"))],
+        return sender.SendAsync(new DeliveryTarget(host, sink.EndPoint), envelope, [new Recipient(new Mailbox($"user{n}", "v6.example"))],
             body, CancellationToken.None);
     }
 
@@ -50,6 +50,49 @@ public sealed class OutboundConnectionLimits
 
         foreach (var send in sends) Assert.Equal(RecipientStatus.Delivered, Delivered(await send.WaitAsync(Wait)));
         Assert.Equal(5, (await sink.WaitForMessagesAsync(5, Wait)).Count);
+        Assert.Equal(2, sink.MostConnectionsAtOnce);
+    }
+
+    /// <summary>
+    /// Issue 16: a connection that comes back while sends to its target wait for room at its
+    /// address goes to the first of them, slot and all, instead of being closed so that it can
+    /// open a new one. Before, each of these ten messages had a connection of its own (10).
+    /// </summary>
+    [Fact]
+    public async Task Sends_waiting_for_the_address_take_the_connections_that_come_back()
+    {
+        await using var sink = SinkMx.Start(IPAddress.Loopback);
+        sink.HoldReplies();
+        using var sender = new SmtpSender(Settings(perAddress: 2));
+
+        var sends = Enumerable.Range(0, 10).Select(n => SendAsync(sender, sink, n)).ToList();
+        await Eventually.Until(() => sink.HeldReplies >= 2, Wait, "two deliveries in flight");
+        sink.ReleaseReplies();
+
+        foreach (var send in sends) Assert.Equal(RecipientStatus.Delivered, Delivered(await send.WaitAsync(Wait)));
+        Assert.Equal(10, (await sink.WaitForMessagesAsync(10, Wait)).Count);
+        Assert.Equal(2, sink.ConnectionCount);
+        Assert.Equal(2, sink.MostConnectionsAtOnce);
+    }
+
+    /// <summary>
+    /// Two MX host names on one address (a provider's tenants): a connection goes only to a send
+    /// for its own host, and only when that send is first in line, so neither host is starved
+    /// and the address never has more than its two connections.
+    /// </summary>
+    [Fact]
+    public async Task Host_names_sharing_an_address_take_turns()
+    {
+        await using var sink = SinkMx.Start(IPAddress.Loopback);
+        sink.HoldReplies();
+        using var sender = new SmtpSender(Settings(perAddress: 2));
+
+        var sends = Enumerable.Range(0, 12).Select(n => SendAsync(sender, sink, n, n % 3 == 0 ? "b.sink.test" : "a.sink.test")).ToList();
+        await Eventually.Until(() => sink.HeldReplies >= 2, Wait, "two deliveries in flight");
+        sink.ReleaseReplies();
+
+        foreach (var send in sends) Assert.Equal(RecipientStatus.Delivered, Delivered(await send.WaitAsync(Wait)));
+        Assert.Equal(12, (await sink.WaitForMessagesAsync(12, Wait)).Count);
         Assert.Equal(2, sink.MostConnectionsAtOnce);
     }
 

@@ -11,7 +11,12 @@ namespace Tunnel.Cluster.Outbound;
 /// noticed at its first command and replaced (<see cref="SmtpSender"/>). An idle connection still
 /// holds its slot of the node's connection limits (<see cref="ConnectionSlots"/>), so it is not
 /// kept when a delivery waits for that slot (<c>wanted</c>), and can be closed to make room
-/// (<see cref="CloseOldest"/>). Thread-safe.
+/// (<see cref="CloseOldest"/>). A delivery that waits for a slot also waits here
+/// (<see cref="Expect"/>): a connection that comes back to its address goes, with its slot, to
+/// the first waiting delivery to its own target whose TLS it suits, instead of being closed so
+/// that a delivery can open a new one (issue 16: with many MX host names on one address every
+/// connection carried one message); a delivery to another host that waits longer is passed at
+/// most <see cref="MaxOvertakes"/> times. Thread-safe.
 /// </summary>
 internal sealed class SmtpConnectionCache : IDisposable
 {
@@ -24,6 +29,25 @@ internal sealed class SmtpConnectionCache : IDisposable
     private readonly int _reuseLimit;
     private readonly Func<DeliveryTarget, bool> _wanted;
     private readonly Timer _sweeper;
+    /// <summary>How often a delivery waiting for room may see a connection handed to one behind it.</summary>
+    public const int MaxOvertakes = 4;
+
+    // Per next-hop address, the deliveries waiting for a slot there, in arrival order.
+    private readonly Dictionary<System.Net.IPAddress, LinkedList<HandOff>> _waiting = new();
+
+    /// <summary>A delivery waiting for room to <see cref="Target"/>: it takes a connection handed over instead (<see cref="Expect"/>).</summary>
+    public sealed class HandOff(DeliveryTarget target, Func<RelaySmtpClient, bool>? suits)
+    {
+        public DeliveryTarget Target { get; } = target;
+        internal Func<RelaySmtpClient, bool>? Suits { get; } = suits;
+        internal LinkedListNode<HandOff>? Node { get; set; }
+
+        /// <summary>Connections handed to deliveries behind this one meanwhile (see <see cref="MaxOvertakes"/>).</summary>
+        internal int Overtaken { get; set; }
+
+        /// <summary>Completed with the connection handed over; the receiver owns it (and its slot).</summary>
+        public TaskCompletionSource<RelaySmtpClient> Connection { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     public SmtpConnectionCache(TimeSpan idleLimit, int reuseLimit, Func<DeliveryTarget, bool> wanted)
     {
@@ -60,10 +84,70 @@ internal sealed class SmtpConnectionCache : IDisposable
         }
     }
 
-    /// <summary>Keeps a connection whose transaction ended cleanly, or closes it when it has served enough or its slot is wanted.</summary>
+    /// <summary>Waits in line at <paramref name="target"/>'s address for a connection to it that comes back; see <see cref="HandOff"/>.</summary>
+    public HandOff Expect(DeliveryTarget target, Func<RelaySmtpClient, bool>? suits)
+    {
+        var handOff = new HandOff(target, suits);
+        lock (_gate)
+        {
+            var address = target.EndPoint.Address;
+            if (!_waiting.TryGetValue(address, out var line)) _waiting[address] = line = new LinkedList<HandOff>();
+            handOff.Node = line.AddLast(handOff);
+        }
+        return handOff;
+    }
+
+    /// <summary>Leaves the line; false when a connection was handed over meanwhile (then it is the caller's).</summary>
+    public bool Withdraw(HandOff handOff)
+    {
+        lock (_gate)
+        {
+            if (handOff.Node?.List is not { } line) return false;
+            line.Remove(handOff.Node);
+            if (line.Count == 0) _waiting.Remove(handOff.Target.EndPoint.Address);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Keeps a connection whose transaction ended cleanly, hands it to a delivery waiting for its
+    /// target (see the class), or closes it when it has served enough or its slot is wanted by another.
+    /// </summary>
     public void Return(DeliveryTarget target, RelaySmtpClient client)
     {
-        if (!Enabled || client.Transactions >= _reuseLimit || client.Closing || !client.IsConnected || _wanted(target))
+        if (!Enabled || client.Transactions >= _reuseLimit || client.Closing || !client.IsConnected)
+        {
+            Close(client);
+            return;
+        }
+        HandOff? handed = null;
+        lock (_gate)
+        {
+            // The first delivery in line for the same target whose TLS it suits. Going past the
+            // first in line (another host name at this address, as a provider's tenants share
+            // servers) is allowed MaxOvertakes times per delivery that waits there; after that the
+            // connection is closed below and its slot goes to the one that waited longest.
+            if (_waiting.TryGetValue(target.EndPoint.Address, out var line))
+            {
+                var head = line.First!.Value;
+                for (var node = line.First; node is not null; node = node.Next)
+                {
+                    var waiter = node.Value;
+                    if (waiter.Target != target || (waiter.Suits is not null && !waiter.Suits(client))) continue;
+                    if (waiter != head && head.Overtaken++ >= MaxOvertakes) break;
+                    line.Remove(node);
+                    if (line.Count == 0) _waiting.Remove(target.EndPoint.Address);
+                    handed = waiter;
+                    break;
+                }
+            }
+        }
+        if (handed is not null)
+        {
+            handed.Connection.SetResult(client);
+            return;
+        }
+        if (_wanted(target))
         {
             Close(client);
             return;

@@ -49,13 +49,43 @@ public sealed class SmtpSender : IDisposable
             if (await TransactOnAsync(cached, target, envelope, recipients, message, reused: true, tls, cancel) is { } result)
                 return result;
 
-        if (await SlotAsync(target, cancel) is not { } slot)
+        var (handed, slot) = await SlotOrHandOffAsync(target, Suits, cancel);
+        if (handed is not null)
+        {
+            if (await TransactOnAsync(handed, target, envelope, recipients, message, reused: true, tls, cancel) is { } result)
+                return result;
+            slot = await SlotAsync(target, cancel); // it broke meanwhile: open one of our own
+        }
+        if (slot is null)
             return new TargetBusy($"no connection to {target} within {_settings.WaitText}: {_slots.Why(target.EndPoint.Address)}");
         var opened = await OpenAsync(target, slot, tls, cancel);
         if (opened.Client is null) return opened.Unusable!;
         return (await TransactOnAsync(opened.Client, target, envelope, recipients, message, reused: false, tls, cancel))!;
 
         bool Suits(RelaySmtpClient client) => tls.SatisfiedBy(client.Tls);
+    }
+
+    /// <summary>
+    /// Room for a new connection to <paramref name="target"/> (<see cref="SlotAsync"/>) or, while
+    /// waiting for it, a connection to the same target that another delivery gives back (it
+    /// brings its own slot): whichever comes first. Exactly one of the two is returned, or
+    /// neither when no room came within <c>capacity-wait</c>.
+    /// </summary>
+    private async Task<(RelaySmtpClient? Handed, ConnectionSlots.Permit? Slot)> SlotOrHandOffAsync(DeliveryTarget target,
+        Func<RelaySmtpClient, bool> suits, CancellationToken cancel)
+    {
+        if (_slots.TryEnter(target.EndPoint.Address) is { } permit) return (null, permit);
+        if (!_cache.Enabled) return (null, await SlotAsync(target, cancel));
+        var handOff = _cache.Expect(target, suits);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var slot = SlotAsync(target, stop.Token);
+        if (await Task.WhenAny(slot, handOff.Connection.Task) == slot && _cache.Withdraw(handOff))
+            return (null, await slot);
+        // Handed a connection (perhaps just as room came): it is ours; room we no longer need goes back.
+        await stop.CancelAsync();
+        try { (await slot)?.Dispose(); }
+        catch (OperationCanceledException) { /* we stopped waiting for it */ }
+        return (await handOff.Connection.Task, null);
     }
 
     /// <summary>
