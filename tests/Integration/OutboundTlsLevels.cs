@@ -162,4 +162,44 @@ public sealed class OutboundTlsLevels : IDisposable
         Assert.Equal(RecipientStatus.Delivered, again.Status);
         Assert.Equal(3, sink.ConnectionCount); // the cached plaintext one served the third message
     }
+
+    private static Task<TransactionResult> SendToAsync(SmtpSender sender, SinkMx sink, string host, TlsLevel level, int n) =>
+        sender.SendAsync(new DeliveryTarget(host, sink.EndPoint), new Envelope(new Mailbox("sender", "v4.example")),
+            [new Recipient(new Mailbox($"user{n}", "example.com"))], Encoding.ASCII.GetBytes($"Subject: {n}\r\n\r\nbody\r\n"),
+            CancellationToken.None, new TlsRequirement(level));
+
+    // Issue 16: a provider's MX host names share addresses; Postfix's cache finds sessions by address too.
+    [Theory]
+    [InlineData(TlsLevel.May)]
+    [InlineData(TlsLevel.Encrypt)]
+    public async Task Another_MX_name_at_the_same_address_shares_the_connection_and_is_not_called_verified(TlsLevel level)
+    {
+        await using var sink = SinkMx.Start(IPAddress.Loopback);
+        sink.Certificate = _ca.Issue(MxHost); // valid for mx1 only
+        using var sender = Sender(cache: TimeSpan.FromMinutes(1));
+
+        var first = Assert.Single(Assert.IsType<TransactionCompleted>(await SendToAsync(sender, sink, MxHost, level, 0)).Outcomes);
+        var shared = Assert.Single(Assert.IsType<TransactionCompleted>(await SendToAsync(sender, sink, "mx2.example.net", level, 1)).Outcomes);
+        var back = Assert.Single(Assert.IsType<TransactionCompleted>(await SendToAsync(sender, sink, MxHost, level, 2)).Outcomes);
+
+        Assert.Equal(1, sink.ConnectionCount);
+        Assert.All([first, shared, back], o => Assert.Equal(RecipientStatus.Delivered, o.Status));
+        Assert.Equal(TlsSummary.Verified, first.Tls!.Level);
+        Assert.Equal(TlsSummary.May, shared.Tls!.Level); // the certificate names mx1, not mx2
+        Assert.Equal(TlsSummary.Verified, back.Tls!.Level);
+    }
+
+    [Fact]
+    public async Task A_connection_verified_for_one_name_never_carries_mail_that_must_verify_another()
+    {
+        await using var sink = SinkMx.Start(IPAddress.Loopback);
+        sink.Certificate = _ca.Issue(MxHost, "mx2.example.net"); // valid for both names
+        using var sender = Sender(cache: TimeSpan.FromMinutes(1));
+
+        Assert.IsType<TransactionCompleted>(await SendToAsync(sender, sink, MxHost, TlsLevel.Verify, 0));
+        var other = Assert.Single(Assert.IsType<TransactionCompleted>(await SendToAsync(sender, sink, "mx2.example.net", TlsLevel.Verify, 1)).Outcomes);
+
+        Assert.Equal((RecipientStatus.Delivered, TlsSummary.Verified), (other.Status, other.Tls!.Level));
+        Assert.Equal(2, sink.ConnectionCount); // verified for its own name on its own connection
+    }
 }

@@ -38,6 +38,9 @@ internal sealed class RelaySmtpClient : SmtpClient
     /// <remarks>Settable so that a connection given up for another try on the same host (plaintext after a failed opportunistic handshake) leaves the slot to it.</remarks>
     public ConnectionSlots.Permit? Slot { get; set; }
 
+    /// <summary>The MX host name this connection was opened for: its certificate was checked against this name.</summary>
+    public required string Host { get; init; }
+
     /// <summary>How TLS went on this connection: whether a delivery that needs TLS or a verified certificate may use it.</summary>
     public Policy.TlsOutcome Tls { get; set; } = Policy.TlsOutcome.Plaintext;
 

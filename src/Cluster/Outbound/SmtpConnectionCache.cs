@@ -5,7 +5,11 @@ namespace Tunnel.Cluster.Outbound;
 
 /// <summary>
 /// Open SMTP connections kept for the next message to the same server, as Postfix's connection
-/// cache does: the next transaction skips the TCP handshake, the greeting, EHLO and STARTTLS. A
+/// cache does: the next transaction skips the TCP handshake, the greeting, EHLO and STARTTLS.
+/// Connections are kept per server address (address and port), like Postfix's cache by address:
+/// one opened for one MX host name may carry mail for another name at the same address when the
+/// delivery's <c>suits</c> allows it (its TLS policy checks no name,
+/// <see cref="Policy.TlsRequirement.NamesNoHost"/>), so a provider's tenants share connections. A
 /// connection waits at most <c>idle</c> for its next message and serves at most
 /// <c>reuseLimit</c> transactions; then it says QUIT. One whose server closed it meanwhile is
 /// noticed at its first command and replaced (<see cref="SmtpSender"/>). An idle connection still
@@ -13,18 +17,18 @@ namespace Tunnel.Cluster.Outbound;
 /// kept when a delivery waits for that slot (<c>wanted</c>), and can be closed to make room
 /// (<see cref="CloseOldest"/>). A delivery that waits for a slot also waits here
 /// (<see cref="Expect"/>): a connection that comes back to its address goes, with its slot, to
-/// the first waiting delivery to its own target whose TLS it suits, instead of being closed so
-/// that a delivery can open a new one (issue 16: with many MX host names on one address every
-/// connection carried one message); a delivery to another host that waits longer is passed at
-/// most <see cref="MaxOvertakes"/> times. Thread-safe.
+/// the first waiting delivery it suits, instead of being closed so that a delivery can open a new
+/// one (issue 16: with many MX host names on one address every connection carried one message);
+/// a delivery that waits longer but cannot use it is passed at most <see cref="MaxOvertakes"/>
+/// times. Thread-safe.
 /// </summary>
 internal sealed class SmtpConnectionCache : IDisposable
 {
     private sealed record Idle(DeliveryTarget Target, RelaySmtpClient Client, long Since);
 
     private readonly object _gate = new();
-    // Per target, oldest first: Take uses the newest (warmest), CloseOldest and the sweep the oldest.
-    private readonly Dictionary<DeliveryTarget, LinkedList<Idle>> _idle = new();
+    // Per server address, oldest first: Take uses the newest (warmest) that suits, CloseOldest and the sweep the oldest.
+    private readonly Dictionary<System.Net.IPEndPoint, LinkedList<Idle>> _idle = new();
     private readonly TimeSpan _idleLimit;
     private readonly int _reuseLimit;
     private readonly Func<DeliveryTarget, bool> _wanted;
@@ -35,11 +39,11 @@ internal sealed class SmtpConnectionCache : IDisposable
     // Per next-hop address, the deliveries waiting for a slot there, in arrival order.
     private readonly Dictionary<System.Net.IPAddress, LinkedList<HandOff>> _waiting = new();
 
-    /// <summary>A delivery waiting for room to <see cref="Target"/>: it takes a connection handed over instead (<see cref="Expect"/>).</summary>
-    public sealed class HandOff(DeliveryTarget target, Func<RelaySmtpClient, bool>? suits)
+    /// <summary>A delivery waiting for room to <see cref="Target"/>: it takes a connection it <c>suits</c> handed over instead (<see cref="Expect"/>).</summary>
+    public sealed class HandOff(DeliveryTarget target, Func<RelaySmtpClient, bool> suits)
     {
         public DeliveryTarget Target { get; } = target;
-        internal Func<RelaySmtpClient, bool>? Suits { get; } = suits;
+        internal Func<RelaySmtpClient, bool> Suits { get; } = suits;
         internal LinkedListNode<HandOff>? Node { get; set; }
 
         /// <summary>Connections handed to deliveries behind this one meanwhile (see <see cref="MaxOvertakes"/>).</summary>
@@ -61,23 +65,24 @@ internal sealed class SmtpConnectionCache : IDisposable
     public bool Enabled => _idleLimit > TimeSpan.Zero && _reuseLimit > 1;
 
     /// <summary>
-    /// An idle connection to <paramref name="target"/>, if one is fresh enough and <paramref name="suits"/>
-    /// the delivery (its TLS: a plaintext connection kept for one domain never carries mail of a domain that requires TLS).
+    /// An idle connection to <paramref name="target"/>'s address, if one is fresh enough and
+    /// <paramref name="suits"/> the delivery: its TLS (a plaintext connection kept for one domain
+    /// never carries mail of a domain that requires TLS) and the host name it was opened for.
     /// </summary>
-    public RelaySmtpClient? Take(DeliveryTarget target, Func<RelaySmtpClient, bool>? suits = null)
+    public RelaySmtpClient? Take(DeliveryTarget target, Func<RelaySmtpClient, bool> suits)
     {
         while (true)
         {
             Idle? idle;
             lock (_gate)
             {
-                if (!_idle.TryGetValue(target, out var list)) return null;
+                if (!_idle.TryGetValue(target.EndPoint, out var list)) return null;
                 var node = list.Last;
-                while (node is not null && suits is not null && !suits(node.Value.Client)) node = node.Previous;
+                while (node is not null && !suits(node.Value.Client)) node = node.Previous;
                 if (node is null) return null;
                 idle = node.Value;
                 list.Remove(node);
-                if (list.Count == 0) _idle.Remove(target);
+                if (list.Count == 0) _idle.Remove(target.EndPoint);
             }
             if (Fresh(idle) && idle.Client.IsConnected) return idle.Client;
             Close(idle.Client);
@@ -85,7 +90,7 @@ internal sealed class SmtpConnectionCache : IDisposable
     }
 
     /// <summary>Waits in line at <paramref name="target"/>'s address for a connection to it that comes back; see <see cref="HandOff"/>.</summary>
-    public HandOff Expect(DeliveryTarget target, Func<RelaySmtpClient, bool>? suits)
+    public HandOff Expect(DeliveryTarget target, Func<RelaySmtpClient, bool> suits)
     {
         var handOff = new HandOff(target, suits);
         lock (_gate)
@@ -123,17 +128,18 @@ internal sealed class SmtpConnectionCache : IDisposable
         HandOff? handed = null;
         lock (_gate)
         {
-            // The first delivery in line for the same target whose TLS it suits. Going past the
-            // first in line (another host name at this address, as a provider's tenants share
-            // servers) is allowed MaxOvertakes times per delivery that waits there; after that the
-            // connection is closed below and its slot goes to the one that waited longest.
+            // The first delivery in line to the same server that the connection suits (its TLS,
+            // and the host name where the delivery's policy checks it). Going past the first in
+            // line (one whose TLS needs another connection, or another port) is allowed
+            // MaxOvertakes times per delivery that waits there; after that the connection is
+            // closed below and its slot goes to the one that waited longest.
             if (_waiting.TryGetValue(target.EndPoint.Address, out var line))
             {
                 var head = line.First!.Value;
                 for (var node = line.First; node is not null; node = node.Next)
                 {
                     var waiter = node.Value;
-                    if (waiter.Target != target || (waiter.Suits is not null && !waiter.Suits(client))) continue;
+                    if (!waiter.Target.EndPoint.Equals(target.EndPoint) || !waiter.Suits(client)) continue;
                     if (waiter != head && head.Overtaken++ >= MaxOvertakes) break;
                     line.Remove(node);
                     if (line.Count == 0) _waiting.Remove(target.EndPoint.Address);
@@ -154,7 +160,7 @@ internal sealed class SmtpConnectionCache : IDisposable
         }
         lock (_gate)
         {
-            if (!_idle.TryGetValue(target, out var list)) _idle[target] = list = new LinkedList<Idle>();
+            if (!_idle.TryGetValue(target.EndPoint, out var list)) _idle[target.EndPoint] = list = new LinkedList<Idle>();
             list.AddLast(new Idle(target, client, Environment.TickCount64));
         }
     }
@@ -165,13 +171,13 @@ internal sealed class SmtpConnectionCache : IDisposable
         Idle? oldest = null;
         lock (_gate)
         {
-            foreach (var (target, list) in _idle)
-                if (which(target) && (oldest is null || list.First!.Value.Since < oldest.Since))
-                    oldest = list.First!.Value;
+            foreach (var list in _idle.Values)
+                if (which(list.First!.Value.Target) && (oldest is null || list.First.Value.Since < oldest.Since))
+                    oldest = list.First.Value;
             if (oldest is null) return false;
-            var from = _idle[oldest.Target];
+            var from = _idle[oldest.Target.EndPoint];
             from.RemoveFirst();
-            if (from.Count == 0) _idle.Remove(oldest.Target);
+            if (from.Count == 0) _idle.Remove(oldest.Target.EndPoint);
         }
         Close(oldest.Client);
         return true;
@@ -184,14 +190,14 @@ internal sealed class SmtpConnectionCache : IDisposable
         var stale = new List<Idle>();
         lock (_gate)
         {
-            foreach (var (target, list) in _idle.ToList())
+            foreach (var (endPoint, list) in _idle.ToList())
             {
                 while (list.First is { } first && !Fresh(first.Value))
                 {
                     stale.Add(first.Value);
                     list.RemoveFirst();
                 }
-                if (list.Count == 0) _idle.Remove(target);
+                if (list.Count == 0) _idle.Remove(endPoint);
             }
         }
         foreach (var idle in stale) Close(idle.Client);

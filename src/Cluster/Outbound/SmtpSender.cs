@@ -62,8 +62,16 @@ public sealed class SmtpSender : IDisposable
         if (opened.Client is null) return opened.Unusable!;
         return (await TransactOnAsync(opened.Client, target, envelope, recipients, message, reused: false, tls, cancel))!;
 
-        bool Suits(RelaySmtpClient client) => tls.SatisfiedBy(client.Tls);
+        bool Suits(RelaySmtpClient client) => Shareable(client, target, tls) && tls.SatisfiedBy(client.Tls);
     }
+
+    /// <summary>
+    /// Whether a connection opened for <paramref name="client"/>'s host may carry a delivery to
+    /// <paramref name="target"/> (the same address): always for the same host name, and for
+    /// another name only when the delivery's TLS policy checks no name (see the cache).
+    /// </summary>
+    private static bool Shareable(RelaySmtpClient client, DeliveryTarget target, TlsRequirement tls) =>
+        tls.NamesNoHost || string.Equals(client.Host, target.Host, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Room for a new connection to <paramref name="target"/> (<see cref="SlotAsync"/>) or, while
@@ -96,7 +104,8 @@ public sealed class SmtpSender : IDisposable
     /// </summary>
     public async Task<TransactionResult> ProbeAsync(DeliveryTarget target, Mailbox recipient, CancellationToken cancel)
     {
-        for (var cached = _cache.Take(target); cached is not null; cached = _cache.Take(target))
+        bool Suits(RelaySmtpClient client) => Shareable(client, target, TlsRequirement.Opportunistic);
+        for (var cached = _cache.Take(target, Suits); cached is not null; cached = _cache.Take(target, Suits))
             if (await ProbeOnAsync(cached, target, recipient, cancel) is { } answer) return answer;
         if (await SlotAsync(target, cancel) is not { } slot)
             return new TargetBusy($"no connection to {target} within {_settings.WaitText}: {_slots.Why(target.EndPoint.Address)}");
@@ -175,6 +184,7 @@ public sealed class SmtpSender : IDisposable
         string? certificateProblem = null;
         var client = new RelaySmtpClient
         {
+            Host = target.Host,
             LocalDomain = _settings.Hostname,
             Timeout = (int)_settings.CommandTimeout.TotalMilliseconds,
             // The certificate is always checked (the log says "verified" when it was), but only a
@@ -270,7 +280,8 @@ public sealed class SmtpSender : IDisposable
         IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> message, bool reused, TlsRequirement tls, CancellationToken cancel)
     {
         var offersDsn = client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
-        var summary = tls.Summary(client.Tls);
+        var outcome = client.Tls.For(target.Host, client.Host);
+        var summary = tls.Summary(outcome);
         IReadOnlyList<RecipientOutcome> WithTls(IEnumerable<RecipientOutcome> outcomes) => outcomes.Select(o => o with { Tls = summary }).ToList();
         try
         {
@@ -283,7 +294,7 @@ public sealed class SmtpSender : IDisposable
             client.Transactions++;
             if (!transaction.Failed || await ResetAsync(client, cancel)) _cache.Return(target, client);
             else SmtpConnectionCache.Close(client);
-            return new TransactionCompleted(WithTls(transaction.Outcomes), offersDsn, client.Tls);
+            return new TransactionCompleted(WithTls(transaction.Outcomes), offersDsn, outcome);
         }
         catch (Exception e) when (e is IOException or SmtpProtocolException or OperationCanceledException && !cancel.IsCancellationRequested)
         {
@@ -292,7 +303,7 @@ public sealed class SmtpSender : IDisposable
             SmtpConnectionCache.Close(client);
             var detail = $"connection to {target} lost during transaction: {e.Message}";
             return new TransactionCompleted(WithTls(recipients.Select(r => Outcome(r.Address, RecipientStatus.Deferred, "4.4.2", detail, target))),
-                offersDsn, client.Tls);
+                offersDsn, outcome);
         }
         catch
         {

@@ -31,6 +31,13 @@ public sealed record TlsRequirement(TlsLevel Level, MtaStsPolicy? Sts = null, IR
     public bool RequiresVerification => Level == TlsLevel.Verify || Enforced || Dane;
 
     /// <summary>
+    /// Nothing in this delivery depends on the MX host's name (no certificate is checked against
+    /// it, no MTA-STS report is kept), so a connection opened to another host name at the same
+    /// address may carry it, as Postfix's connection cache looks sessions up by address too.
+    /// </summary>
+    public bool NamesNoHost => !RequiresVerification && !Testing;
+
+    /// <summary>
     /// Why <paramref name="host"/> may not be used, before connecting: an MX host the MTA-STS
     /// policy does not list (RFC 8461 §4.1); null when it may.
     /// </summary>
@@ -68,4 +75,13 @@ public sealed record TlsRequirement(TlsLevel Level, MtaStsPolicy? Sts = null, IR
 public sealed record TlsOutcome(bool Encrypted, string? CertificateProblem = null, string? Protocol = null, string? Cipher = null, bool Dane = false)
 {
     public static readonly TlsOutcome Plaintext = new(false);
+
+    /// <summary>
+    /// This outcome as seen by a delivery to <paramref name="host"/> over a connection opened to
+    /// <paramref name="openedFor"/> (the same address): a certificate verified for the other name
+    /// is not verified for this one, so the log says <c>may</c>, never <c>verified</c>.
+    /// </summary>
+    public TlsOutcome For(string host, string openedFor) =>
+        !Encrypted || CertificateProblem is not null || string.Equals(host, openedFor, StringComparison.OrdinalIgnoreCase) ? this
+        : this with { CertificateProblem = $"checked for {openedFor}, a connection shared with {host} at the same address" };
 }
