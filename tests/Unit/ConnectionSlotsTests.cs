@@ -101,6 +101,22 @@ public sealed class ConnectionSlotsTests
     }
 
     [Fact]
+    public async Task Withdrawing_a_wait_ends_it_with_null_and_leaves_the_line()
+    {
+        var slots = new ConnectionSlots(total: 1, perAddress: 1);
+        using var held = slots.TryEnter(A)!;
+        using var withdraw = new CancellationTokenSource();
+
+        var waiting = slots.EnterAsync(B, Long, CancellationToken.None, withdraw.Token);
+        await withdraw.CancelAsync();
+
+        Assert.Null(await waiting.WaitAsync(Long)); // no exception: a delivery handed a connection withdraws on the hot path
+        Assert.Equal(0, slots.Waiting);
+        held.Dispose();
+        Assert.Equal(0, slots.Open); // nothing was taken for the withdrawn wait
+    }
+
+    [Fact]
     public void A_permit_gives_its_slot_back_once()
     {
         var slots = new ConnectionSlots(total: 2, perAddress: 2);

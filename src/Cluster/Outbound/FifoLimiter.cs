@@ -37,9 +37,11 @@ public abstract class FifoLimiter<T>
 
     /// <summary>
     /// Admits <paramref name="request"/>, waiting in line for at most <paramref name="wait"/>;
-    /// null when it did not get in by then. Cancelling throws, unless it got in meanwhile.
+    /// null when it did not get in by then, or when <paramref name="withdraw"/> ended the wait
+    /// first (the caller no longer needs it: no exception, which costs a hot path dearly).
+    /// Cancelling throws, unless it got in meanwhile.
     /// </summary>
-    public async Task<Permit?> EnterAsync(T request, TimeSpan wait, CancellationToken cancel)
+    public async Task<Permit?> EnterAsync(T request, TimeSpan wait, CancellationToken cancel, CancellationToken withdraw = default)
     {
         LinkedListNode<Waiter> node;
         lock (Gate)
@@ -52,6 +54,7 @@ public abstract class FifoLimiter<T>
         deadline.CancelAfter(wait);
         bool admitted;
         await using (deadline.Token.Register(() => GiveUp(node)))
+        await using (withdraw.Register(() => GiveUp(node)))
             admitted = await node.Value.Admitted.Task;
         if (admitted) return new Permit(this, request);
         cancel.ThrowIfCancellationRequested();

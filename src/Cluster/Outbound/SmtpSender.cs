@@ -85,14 +85,15 @@ public sealed class SmtpSender : IDisposable
         if (_slots.TryEnter(target.EndPoint.Address) is { } permit) return (null, permit);
         if (!_cache.Enabled) return (null, await SlotAsync(target, cancel));
         var handOff = _cache.Expect(target, suits);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var slot = SlotAsync(target, stop.Token);
+        using var stop = new CancellationTokenSource();
+        var slot = SlotAsync(target, cancel, stop.Token);
         if (await Task.WhenAny(slot, handOff.Connection.Task) == slot && _cache.Withdraw(handOff))
             return (null, await slot);
-        // Handed a connection (perhaps just as room came): it is ours; room we no longer need goes back.
+        // Handed a connection (perhaps just as room came): it is ours; room we no longer need goes
+        // back. Withdrawing ends the wait with null, not an exception: this is the common case.
         await stop.CancelAsync();
         try { (await slot)?.Dispose(); }
-        catch (OperationCanceledException) { /* we stopped waiting for it */ }
+        catch (OperationCanceledException) { /* the node stops meanwhile; the handed connection is still ours to use or close */ }
         return (await handOff.Connection.Task, null);
     }
 
@@ -152,13 +153,13 @@ public sealed class SmtpSender : IDisposable
     /// to the same address, else any) is closed to make room, and the delivery waits its turn up
     /// to <c>capacity-wait</c>; null when it did not come.
     /// </summary>
-    private async Task<ConnectionSlots.Permit?> SlotAsync(DeliveryTarget target, CancellationToken cancel)
+    private async Task<ConnectionSlots.Permit?> SlotAsync(DeliveryTarget target, CancellationToken cancel, CancellationToken withdraw = default)
     {
         var address = target.EndPoint.Address;
         if (_slots.TryEnter(address) is { } permit) return permit;
         var addressFull = _slots.OpenTo(address) >= _slots.PerAddress;
         _cache.CloseOldest(addressFull ? cached => cached.EndPoint.Address.Equals(address) : _ => true);
-        return await _slots.EnterAsync(address, _settings.Wait, cancel);
+        return await _slots.EnterAsync(address, _settings.Wait, cancel, withdraw);
     }
 
     /// <summary>
