@@ -63,7 +63,8 @@ public sealed class TunnelNode : IAsyncDisposable
         var logs = new LineLoggerProvider(output, settings.Log.Json, MinimumLevel(config));
         var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         var log = loggerFactory.CreateLogger<TunnelNode>();
-        var metrics = new TunnelMetrics();
+        var metrics = new TunnelMetrics { Destinations = settings.Admin.MetricsDestinations };
+        metrics.WatchDestinations(settings.Queue.Split.Domains.Keys);
         var storage = NodeStorage.For(settings.Storage);
         var spool = storage.Spool;
         await spool.InitialiseAsync(cancel);

@@ -66,6 +66,17 @@ public sealed class HotDomainSpreadsOverTheCluster
         var senders = Enumerable.Range(1, 3).Where(n => sent.Any(id => cluster.Node(n).Output.Any(l => l.Contains($"{id}: to=<") && l.Contains("status=sent"))));
         Assert.Equal(expectedSenders, senders);
         Assert.True(senders.Count() >= 2, "a split domain delivers from more than one node");
+
+        // The spread on /metrics: one sub-queue on each node, and the sent mail counted where it left.
+        var scraped = new List<Dictionary<string, double>>();
+        foreach (var n in Enumerable.Range(1, 3))
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://{cluster.Node(n).Admin}/") };
+            scraped.Add(Integration.MetricsCountWhatHappened.Parse(await http.GetStringAsync("metrics")));
+        }
+        Assert.All(scraped, m => Assert.Equal(1, m[$"tunnel_destination_sub_queues{{domain=\"{Domain}\"}}"]));
+        Assert.Equal(sent.Count, scraped.Sum(m => m.GetValueOrDefault($"tunnel_destination_deliveries_total{{domain=\"{Domain}\",status=\"sent\"}}")));
+        Assert.Equal(senders.Count(), scraped.Count(m => m.GetValueOrDefault($"tunnel_destination_deliveries_total{{domain=\"{Domain}\",status=\"sent\"}}") > 0));
     }
 
     private static IEnumerable<string> AllOutput(ClusterHarness cluster) => cluster.Nodes.OfType<NodeProcess>().SelectMany(n => n.Output);

@@ -59,7 +59,7 @@ public sealed partial class MetricsCountWhatHappened
     }
 
     /// <summary>Prometheus text format (0.0.4): every line a comment or "name{labels} value"; samples by name and labels.</summary>
-    private static Dictionary<string, double> Parse(string text)
+    internal static Dictionary<string, double> Parse(string text)
     {
         var samples = new Dictionary<string, double>();
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))

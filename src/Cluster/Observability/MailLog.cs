@@ -68,7 +68,7 @@ public sealed class MailLog(ILogger logger, TunnelMetrics metrics)
         var status = deletedSilently ? Deleted : StatusOf(outcome.Status);
         var relay = outcome.Relay ?? "none";
         var family = RelayFamily.Of(outcome.Relay);
-        metrics.Delivery(status, family, delay);
+        metrics.Delivery(status, family, delay, outcome.Recipient.Domain.ToLowerInvariant());
         var seconds = Math.Round(delay.TotalSeconds, 2);
         var tls = outcome.Tls ?? new TlsSummary(TlsSummary.None);
         var tlsText = tls.Protocol is null ? $"tls={tls.Level}" : $"tls={tls.Level}, tls-protocol={tls.Protocol}, tls-cipher={tls.Cipher}";

@@ -20,7 +20,17 @@ public sealed class TunnelMetrics
 
     private static readonly double[] DelayBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600];
 
-    private readonly ConcurrentDictionary<string, (int Messages, DateTimeOffset? Oldest)> _queues = new();
+    /// <summary>What a queue (a domain's queue or one of its sub-queues) on this node holds now.</summary>
+    private sealed record QueueReading(int Messages, DateTimeOffset? Oldest, int Attempts, bool Down);
+
+    private readonly ConcurrentDictionary<string, QueueReading> _queues = new();
+    private readonly Gauge _destinationMessages;
+    private readonly Gauge _destinationAttempts;
+    private readonly Gauge _destinationOldest;
+    private readonly Gauge _destinationDown;
+    private readonly Gauge _destinationSubQueues;
+    private readonly Counter _destinationDeliveries;
+    private volatile HashSet<string> _watched = [];
     private readonly Gauge _sessionsOpen;
     private readonly Counter _connections;
     private readonly Counter _accepted;
@@ -73,6 +83,23 @@ public sealed class TunnelMetrics
             "Messages in the domain queues running on this node (a message for two domains counts in both).");
         _queueOldest = factory.CreateGauge("tunnel_queue_oldest_age_seconds", "Age of the oldest message queued on this node; 0 when none.");
         _queueDomains = factory.CreateGauge("tunnel_queue_domains", "Domain queues running on this node.");
+        // Per destination: only the Destinations with the most mail queued here, and every split
+        // domain, so that a node with a million domains does not serve a million series.
+        _destinationMessages = factory.CreateGauge("tunnel_destination_messages",
+            "Messages queued on this node for the destination domain (all its sub-queues here), for the domains with the most "
+            + "and every split domain (tunnel.admin.metrics-destinations).", "domain");
+        _destinationAttempts = factory.CreateGauge("tunnel_destination_attempts",
+            "Delivery attempts running now from this node to the destination domain.", "domain");
+        _destinationOldest = factory.CreateGauge("tunnel_destination_oldest_age_seconds",
+            "Age of the destination domain's oldest message queued on this node; 0 when none.", "domain");
+        _destinationDown = factory.CreateGauge("tunnel_destination_down",
+            "The destination domain's sub-queues on this node that find it down (no server answered): 0 when it is up.", "domain");
+        _destinationSubQueues = factory.CreateGauge("tunnel_destination_sub_queues",
+            "The destination domain's queues (sub-queues when split) running on this node: with a split domain, summed over "
+            + "the nodes, its spread.", "domain");
+        _destinationDeliveries = factory.CreateCounter("tunnel_destination_deliveries_total",
+            "Delivery outcomes per recipient of the split domains (tunnel.queue.split), by domain and status (sent, deferred, "
+            + "bounced): per node, how a hot destination's mail leaves the cluster.", "domain", "status");
         _orphans = factory.CreateCounter("tunnel_spool_orphans_removed_total",
             "Spool rows the sweep removed: bodies no domain referenced, references whose body was gone (kind: body, reference).", "kind");
         _sweptAdoptions = factory.CreateCounter("tunnel_queue_sweep_notices_total",
@@ -134,9 +161,10 @@ public sealed class TunnelMetrics
 
     public void Refused(string reason) => _refused.WithLabels(reason).Inc();
 
-    public void Delivery(string status, string family, TimeSpan delay)
+    public void Delivery(string status, string family, TimeSpan delay, string? domain = null)
     {
         _deliveries.WithLabels(status, family).Inc();
+        if (domain is not null && _watched.Contains(domain)) _destinationDeliveries.WithLabels(domain, status).Inc();
         if (status == MailLog.Sent) _delay.WithLabels(family).Observe(delay.TotalSeconds);
     }
 
@@ -157,10 +185,22 @@ public sealed class TunnelMetrics
 
     public void DnsLookup(string type, string result) => _dnsLookups.WithLabels(type, result).Inc();
 
-    /// <summary>A domain queue on this node now holds so much; its oldest message arrived then.</summary>
-    public void QueueChanged(string domain, int messages, DateTimeOffset? oldest) => _queues[domain] = (messages, oldest);
+    /// <summary>How many destinations the per-destination gauges report (those with the most mail here), besides the watched ones.</summary>
+    public int Destinations { get; set; } = 20;
 
-    public void QueueStopped(string domain) => _queues.TryRemove(domain, out _);
+    /// <summary>The destinations always reported, and whose deliveries are counted by domain: the split domains.</summary>
+    public void WatchDestinations(IEnumerable<string> domains) =>
+        _watched = new HashSet<string>(domains.Select(d => d.ToLowerInvariant()), StringComparer.Ordinal);
+
+    /// <summary>
+    /// A queue on this node (<paramref name="queue"/>: a domain, or <c>domain#i</c> for a
+    /// sub-queue) now holds so much, its oldest message arrived then, so many attempts run, and
+    /// it finds its destination down or not.
+    /// </summary>
+    public void QueueChanged(string queue, int messages, DateTimeOffset? oldest, int attempts = 0, bool down = false) =>
+        _queues[queue] = new QueueReading(messages, oldest, attempts, down);
+
+    public void QueueStopped(string queue) => _queues.TryRemove(queue, out _);
 
     private void UpdateCertificateGauges()
     {
@@ -174,10 +214,36 @@ public sealed class TunnelMetrics
 
     private void UpdateQueueGauges()
     {
-        var queues = _queues.Values.ToList();
-        _queueMessages.Set(queues.Sum(q => q.Messages));
+        var now = DateTimeOffset.UtcNow;
+        var queues = _queues.ToList();
+        _queueMessages.Set(queues.Sum(q => q.Value.Messages));
         _queueDomains.Set(queues.Count);
-        var oldest = queues.Where(q => q.Oldest is not null).Select(q => q.Oldest!.Value).DefaultIfEmpty().Min();
-        _queueOldest.Set(oldest == default ? 0 : Math.Max(0, (DateTimeOffset.UtcNow - oldest).TotalSeconds));
+        _queueOldest.Set(AgeOf(queues.Select(q => q.Value.Oldest), now));
+
+        var watched = _watched;
+        var destinations = queues
+            .GroupBy(q => Tunnel.Messages.Queue.QueueName.DomainOf(q.Key), q => q.Value)
+            .Select(g => (Domain: g.Key, Queues: g.ToList()))
+            .OrderByDescending(d => d.Queues.Sum(q => q.Messages)).ThenByDescending(d => d.Queues.Sum(q => q.Attempts)).ThenBy(d => d.Domain, StringComparer.Ordinal)
+            .Where((d, rank) => rank < Destinations || watched.Contains(d.Domain))
+            .ToList();
+        var shown = destinations.Select(d => d.Domain).ToHashSet(StringComparer.Ordinal);
+        foreach (var gauge in new[] { _destinationMessages, _destinationAttempts, _destinationOldest, _destinationDown, _destinationSubQueues })
+            foreach (var gone in gauge.GetAllLabelValues().Select(l => l[0]).Where(d => !shown.Contains(d)).ToList())
+                gauge.RemoveLabelled(gone);
+        foreach (var (domain, parts) in destinations)
+        {
+            _destinationMessages.WithLabels(domain).Set(parts.Sum(q => q.Messages));
+            _destinationAttempts.WithLabels(domain).Set(parts.Sum(q => q.Attempts));
+            _destinationOldest.WithLabels(domain).Set(AgeOf(parts.Select(q => q.Oldest), now));
+            _destinationDown.WithLabels(domain).Set(parts.Count(q => q.Down));
+            _destinationSubQueues.WithLabels(domain).Set(parts.Count);
+        }
+    }
+
+    private static double AgeOf(IEnumerable<DateTimeOffset?> arrivals, DateTimeOffset now)
+    {
+        var oldest = arrivals.Where(a => a is not null).Select(a => a!.Value).DefaultIfEmpty().Min();
+        return oldest == default ? 0 : Math.Max(0, (now - oldest).TotalSeconds);
     }
 }

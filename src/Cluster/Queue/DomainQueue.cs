@@ -142,7 +142,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             });
         }
         ScheduleWake();
-        _services.MailLog.Metrics.QueueChanged(_queue, _machine.State.Count, _machine.State.OldestReceivedAt);
+        _services.MailLog.Metrics.QueueChanged(_queue, _machine.State.Count, _machine.State.OldestReceivedAt, _machine.InFlight.Count, _machine.Destination.IsDown);
     }
 
     private void Run(IReadOnlyList<QueueAction> actions, IActorRef sender)

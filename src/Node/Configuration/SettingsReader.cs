@@ -156,18 +156,19 @@ public sealed class SettingsReader
         const string listenKey = "tunnel.admin.listen", tokenKey = "tunnel.admin.token";
         var text = String(listenKey).Trim();
         var token = String(tokenKey).Trim();
-        if (text.Length == 0 || text is "off" or "false") return new AdminSettings(null, token);
+        var destinations = Int("tunnel.admin.metrics-destinations", min: 0, max: 1000);
+        if (text.Length == 0 || text is "off" or "false") return new AdminSettings(null, token, destinations);
         var endpoint = ParseEndpoint(text, defaultPort: null);
         if (endpoint is null)
         {
             Problem(listenKey, $"'{text}' is not an endpoint like \"127.0.0.1:8025\" or \"[::1]:8025\" (or off)");
-            return new AdminSettings(null, token);
+            return new AdminSettings(null, token, destinations);
         }
         if (!IPAddress.IsLoopback(endpoint.Address) && token.Length == 0)
             Problem(tokenKey, $"must be set (or TUNNEL_ADMIN_TOKEN) because {listenKey} = \"{text}\" is not a loopback address");
         else if (token.Length is > 0 and < 16)
             Problem(tokenKey, "is shorter than 16 characters: too easy to guess for a key to the whole cluster");
-        return new AdminSettings(endpoint, token);
+        return new AdminSettings(endpoint, token, destinations);
     }
 
     private LogSettings Log()

@@ -29,7 +29,8 @@ public sealed record ClusterSettings(string Hostname, int Port, IReadOnlyList<Dn
 /// <summary>The admin endpoint (<c>tunnel.admin</c>): where it listens, and the bearer token it asks for.</summary>
 /// <param name="Listen">Null when the endpoint is off (<c>listen = off</c>).</param>
 /// <param name="Token">Empty: no token (allowed on loopback only).</param>
-public sealed record AdminSettings(IPEndPoint? Listen, string Token)
+/// <param name="MetricsDestinations">How many destination domains /metrics reports one by one (<c>metrics-destinations</c>).</param>
+public sealed record AdminSettings(IPEndPoint? Listen, string Token, int MetricsDestinations = 20)
 {
     /// <summary>Whether requests must carry the token: always when one is set, and it is set whenever the endpoint is not on loopback.</summary>
     public bool RequiresToken => Token.Length > 0;
