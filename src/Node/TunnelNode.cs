@@ -96,6 +96,8 @@ public sealed class TunnelNode : IAsyncDisposable
             Func<IActorRef> queueRegion = () => sharding.ShardRegion(DomainQueueExtractor.TypeName);
             var outbox = Outbox(settings, spool, queueRegion);
             var sender = new SmtpSender(settings.Outbound);
+            if (settings.Outbound.ClusterConnectionsPerAddress is not null)
+                system.ActorOf(OutboundShareWatcher.Props(sender), "outbound-share");
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseActorSystemTerminate, "close-smtp-connections", () =>
             {
                 sender.Dispose(); // QUIT to the servers whose connections we kept

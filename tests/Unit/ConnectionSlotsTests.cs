@@ -117,6 +117,26 @@ public sealed class ConnectionSlotsTests
     }
 
     [Fact]
+    public async Task A_lowered_limit_closes_nothing_and_a_raised_one_lets_waiters_in()
+    {
+        var slots = new ConnectionSlots(total: 10, perAddress: 3);
+        using var first = slots.TryEnter(A)!;
+        using var second = slots.TryEnter(A)!;
+
+        slots.SetPerAddress(1, "the cluster's share");
+        Assert.Null(slots.TryEnter(A)); // two open already, over the new limit: nothing new
+        Assert.Contains("the cluster's share", slots.Why(A));
+        var waiting = slots.EnterAsync(A, Long, CancellationToken.None);
+        second.Dispose();
+        Assert.False(waiting.IsCompleted); // still one open: at the limit
+
+        slots.SetPerAddress(2, "the cluster's share");
+        using var admitted = await waiting.WaitAsync(Long);
+        Assert.NotNull(admitted);
+        Assert.Equal(2, slots.OpenTo(A));
+    }
+
+    [Fact]
     public void A_permit_gives_its_slot_back_once()
     {
         var slots = new ConnectionSlots(total: 2, perAddress: 2);

@@ -45,10 +45,31 @@ public sealed class OutboundLimitsSettingsTests
     [InlineData("tunnel.outbound.max-spool-reads = 0", "tunnel.outbound.max-spool-reads")]
     [InlineData("tunnel.outbound.capacity-wait = -1s", "tunnel.outbound.capacity-wait")]
     [InlineData("tunnel.outbound.capacity-wait = soon", "tunnel.outbound.capacity-wait")]
+    [InlineData("tunnel.outbound.cluster-connections-per-address = 0", "tunnel.outbound.cluster-connections-per-address")]
+    [InlineData("tunnel.outbound.cluster-connections-per-address = many", "tunnel.outbound.cluster-connections-per-address")]
     public void A_bad_value_names_its_key(string hocon, string key)
     {
         var problem = Assert.Throws<ConfigurationException>(() => Read(hocon));
 
         Assert.Contains(problem.Problems, p => p.StartsWith(key + ":"));
     }
+
+    [Fact]
+    public void The_cluster_wide_limit_is_off_unless_given()
+    {
+        Assert.Null(Read().Outbound.ClusterConnectionsPerAddress);
+        Assert.Null(Read("tunnel.outbound.cluster-connections-per-address = off").Outbound.ClusterConnectionsPerAddress);
+        Assert.Equal(40, Read("tunnel.outbound.cluster-connections-per-address = 40").Outbound.ClusterConnectionsPerAddress);
+    }
+
+    [Theory]
+    [InlineData(40, 1, 20, 20)]  // one node: never more than its own limit
+    [InlineData(40, 2, 20, 20)]
+    [InlineData(40, 3, 20, 13)]  // rounded down: 39 in all, never 41
+    [InlineData(40, 8, 20, 5)]
+    [InlineData(2, 2, 20, 1)]
+    [InlineData(2, 5, 20, 1)]    // more members than the limit: one each
+    [InlineData(40, 0, 20, 20)]  // before the node sees any member (it is one)
+    public void A_node_takes_an_even_share_rounded_down(int clusterLimit, int members, int nodeLimit, int share) =>
+        Assert.Equal(share, ClusterShare.PerNode(clusterLimit, members, nodeLimit));
 }

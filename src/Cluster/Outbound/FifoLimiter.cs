@@ -61,6 +61,12 @@ public abstract class FifoLimiter<T>
         return null;
     }
 
+    /// <summary>Lets in the waiters that fit now: for a subclass whose limits were just raised.</summary>
+    protected void AdmitWaiting()
+    {
+        lock (Gate) Admit();
+    }
+
     /// <summary>Whether a waiter would be admitted if <paramref name="held"/> were given back now.</summary>
     protected bool WouldAdmitAfter(T held)
     {

@@ -21,6 +21,13 @@ public sealed record OutboundSettings(string Hostname, int Port, TimeSpan Connec
     /// <summary>STARTTLS to next hops: levels per domain, MTA-STS, trusted authorities. Default: opportunistic, without MTA-STS.</summary>
     public OutboundTlsSettings Tls { get; init; } = OutboundTlsSettings.Opportunistic;
 
+    /// <summary>
+    /// Connections the whole cluster may keep open to one next-hop address
+    /// (<c>cluster-connections-per-address</c>); null (off): each node has its own
+    /// <see cref="ConnectionsPerAddress"/>. See <see cref="ClusterShare"/>.
+    /// </summary>
+    public int? ClusterConnectionsPerAddress { get; init; }
+
     /// <summary><see cref="CapacityWait"/> with its default (1 minute).</summary>
     public TimeSpan Wait => CapacityWait ?? TimeSpan.FromMinutes(1);
 

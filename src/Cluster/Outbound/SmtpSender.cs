@@ -38,6 +38,22 @@ public sealed class SmtpSender : IDisposable
 
     public OutboundSettings Settings => _settings;
 
+    /// <summary>Connections this node may keep open to one next-hop address now.</summary>
+    public int PerAddressLimit => _slots.PerAddress;
+
+    /// <summary>
+    /// The cluster has <paramref name="members"/> members: with a cluster-wide per-address limit,
+    /// this node's share of it becomes its per-address limit (<see cref="ClusterShare"/>);
+    /// without one nothing changes. Returns the limit now in force.
+    /// </summary>
+    public int ShareAddresses(int members)
+    {
+        if (_settings.ClusterConnectionsPerAddress is not { } limit) return _slots.PerAddress;
+        var share = ClusterShare.PerNode(limit, members, _settings.ConnectionsPerAddress);
+        _slots.SetPerAddress(share, $"this node's share of tunnel.outbound.cluster-connections-per-address = {limit} over {members} members");
+        return share;
+    }
+
     /// <param name="tls">What the destination's TLS policy asks of the connection; null: opportunistic.</param>
     public async Task<TransactionResult> SendAsync(DeliveryTarget target, Envelope envelope, IReadOnlyList<Recipient> recipients,
         ReadOnlyMemory<byte> message, CancellationToken cancel, TlsRequirement? tls = null)

@@ -106,6 +106,7 @@ public sealed class SettingsReader
             Duration("tunnel.outbound.capacity-wait", allowZero: true))
         {
             Tls = OutboundTls(),
+            ClusterConnectionsPerAddress = OptionalInt("tunnel.outbound.cluster-connections-per-address", min: 1),
         };
 
         var first = Duration("tunnel.queue.retry.first");
@@ -279,6 +280,16 @@ public sealed class SettingsReader
         if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
             return null;
         return Duration(key);
+    }
+
+    /// <summary>A whole number, or "off".</summary>
+    private int? OptionalInt(string key, int min, int max = int.MaxValue)
+    {
+        if (!Has(key)) return null;
+        var text = _config.GetString(key)?.Trim();
+        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
+            return null;
+        return Int(key, min, max);
     }
 
     private IPAddress? OptionalAddress(string key, System.Net.Sockets.AddressFamily family)
