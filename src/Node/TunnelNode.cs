@@ -107,7 +107,10 @@ public sealed class TunnelNode : IAsyncDisposable
             var courier = new Courier(spool, resolver, routing, sender,
                 new DestinationTls(tlsPolicy, new MtaStsPolicies(resolver, tlsPolicy, spool), resolver),
                 (domain, mode, problem) => mailLog.MtaStsFailure(domain, mode.ToString().ToLowerInvariant(), problem));
-            var queueServices = new QueueServices(settings.Queue, spool, courier, new Bouncer(spool, outbox, settings.Queue), mailLog);
+            var queueServices = new QueueServices(settings.Queue, spool, courier, new Bouncer(spool, outbox, settings.Queue), mailLog)
+            {
+                Queues = queueRegion,
+            };
             var queues = await sharding.StartAsync(
                 DomainQueueExtractor.TypeName,
                 domain => DomainQueue.Props(domain, queueServices),

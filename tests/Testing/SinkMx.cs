@@ -80,6 +80,18 @@ public sealed class SinkMx : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>
+    /// True: every connection is accepted (and counted in <see cref="ConnectionCount"/>) and closed
+    /// at once, before the greeting, as a server that is down behind a listening port does; no
+    /// server of the destination answers. Read at each connection, so a test can bring it back.
+    /// </summary>
+    public bool HangUpAtConnect
+    {
+        get => Volatile.Read(ref _hangUpAtConnect);
+        set => Volatile.Write(ref _hangUpAtConnect, value);
+    }
+    private bool _hangUpAtConnect;
+
     /// <summary>What the sink does with a connection after each message (as a server whose idle timeout is shorter than the client's cache).</summary>
     public SinkHangUp HangUp { get; set; } = SinkHangUp.Never;
 
@@ -248,6 +260,11 @@ public sealed class SinkMx : IAsyncDisposable
             lock (_gate)
             {
                 _clients.Add(client);
+                if (HangUpAtConnect)
+                {
+                    Close(socket);
+                    continue;
+                }
                 // Task.Run: one slow or hung conversation must not hold up accepting the next connection.
                 _sessions.Add(Task.Run(() => RunSessionAsync(socket, client)));
             }

@@ -11,6 +11,7 @@ namespace Tunnel.Tests.Unit;
 /// counts once: attempts that were running when it was noticed do not move the next probe out,
 /// only failed probes do. Backoff 1 min doubling to 8 min. Scenarios are scripts of steps at
 /// minutes after 12:00: "slots@M c=C in=I → N", "ended@M down|up [probe]", "down-until → M|up".
+/// A sibling sub-queue's report (issue 15): "told down-until=M → taken|ignored", "told up → taken|ignored".
 /// </summary>
 public sealed class DestinationStateTests
 {
@@ -74,6 +75,35 @@ public sealed class DestinationStateTests
         [
             "ended@0 down", "ended@1 down probe", "down-until → 3", "ended@3 up probe", "ended@4 down", "down-until → 5",
         ],
+        // Issue 15: the sub-queues of a split domain tell each other what their own attempts found.
+        ["told down while up: nothing new until then, then one probe"] =
+        [
+            "told down-until=2 → taken", "down-until → 2",
+            "slots@0 c=5 in=0 → 0", "slots@1.99 c=5 in=0 → 0", "slots@2 c=5 in=0 → 1",
+        ],
+        ["told down, its own first failed probe doubles from the start: the report was not its failure"] =
+        [
+            "told down-until=2 → taken", "ended@2 down probe", "down-until → 4", "ended@4 down probe", "down-until → 8",
+        ],
+        ["told down while down: its own backoff stays"] =
+        [
+            "ended@0 down", "told down-until=9 → ignored", "down-until → 1",
+            "ended@1 down probe", "told down-until=2 → ignored", "down-until → 3",
+        ],
+        ["told down while an attempt runs: its failure is the same outage, its success brings it back"] =
+        [
+            "told down-until=1 → taken", "ended@0.5 down", "down-until → 1", "ended@0.6 up", "down-until → up",
+        ],
+        ["told up while down: up at once, and the backoff starts over"] =
+        [
+            "ended@0 down", "ended@1 down probe", "down-until → 3",
+            "told up → taken", "down-until → up", "slots@2 c=5 in=1 → 4",
+            "ended@4 down", "down-until → 5",
+        ],
+        ["told up while up: nothing changes"] =
+        [
+            "told up → ignored", "down-until → up", "ended@0 down", "ended@0.5 up", "told up → ignored", "down-until → up",
+        ],
     };
 
     public static TheoryData<string> ScenarioNames => new(Scenarios.Keys);
@@ -97,6 +127,10 @@ public sealed class DestinationStateTests
                     break;
                 case "ended":
                     destination.AttemptEnded(words[1] == "down", probe: words.Length > 2 && words[2] == "probe", At(words[0]));
+                    break;
+                case "told":
+                    var taken = words[1] == "up" ? destination.Cleared() : destination.Adopt(Minutes(words[1]["down-until=".Length..]));
+                    Assert.Equal(step, $"told {words[1]} → {(taken ? "taken" : "ignored")}");
                     break;
                 case "down-until":
                     var until = destination.DownUntil is { } t ? (t - T0).TotalMinutes.ToString(CultureInfo.InvariantCulture) : "up";

@@ -99,6 +99,30 @@ public sealed class MailLogLines
         Assert.EndsWith(" DomainQueue warning: Snapshot failed", lines[1]);
     }
 
+    [Fact]
+    public void A_sub_queue_says_whose_report_of_the_destination_it_took()
+    {
+        // Issue 15: the sub-queues of a split domain share whether the destination is down.
+        var (text, output, _) = MailLogTo(json: false);
+        var until = new DateTimeOffset(2026, 12, 4, 16, 0, 0, TimeSpan.Zero);
+
+        text.DestinationReported("example.org", 2, until, reportedBy: 0);
+        text.DestinationReported("example.org", 1, null, reportedBy: 0);
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith(" mail example.org sub-queue #2: destination down until 2026-12-04T16:00:00Z (reported by sub-queue #0); its mail waits until then", lines[0]);
+        Assert.EndsWith(" mail example.org sub-queue #1: destination reachable again (reported by sub-queue #0); its due mail goes now", lines[1]);
+
+        var (json, jsonOutput, _) = MailLogTo(json: true);
+        json.DestinationReported("example.org", 2, until, reportedBy: 0);
+        json.DestinationReported("example.org", 1, null, reportedBy: 0);
+        var fields = jsonOutput.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(("example.org", 2, 0), (fields[0].GetProperty("domain").GetString(), fields[0].GetProperty("part").GetInt32(),
+            fields[0].GetProperty("reportedBy").GetInt32()));
+        Assert.Equal(until, fields[0].GetProperty("downUntil").GetDateTimeOffset());
+        Assert.Equal(1, fields[1].GetProperty("part").GetInt32());
+    }
+
     private static (MailLog Log, StringWriter Output, TunnelMetrics Metrics) MailLogTo(bool json)
     {
         var output = new StringWriter();

@@ -79,6 +79,8 @@ public sealed class TunnelSerializerTests : IDisposable
         [typeof(RetryScheduled)] = [new RetryScheduled("ours.example", 3)],
         [typeof(DeleteMessage)] = [new DeleteMessage("ours.example", Id, Bounce: true)],
         [typeof(DeleteAccepted)] = [new DeleteAccepted("ours.example", Id, Found: false)],
+        [typeof(AdoptDestinationState)] =
+            [new AdoptDestinationState("hot.example#2", When.AddMinutes(5), ReportedBy: 0), new AdoptDestinationState("hot.example", null, ReportedBy: 1)],
         [typeof(DomainQueueSnapshot)] =
         [
             new DomainQueueSnapshot([]),
@@ -151,7 +153,7 @@ public sealed class TunnelSerializerTests : IDisposable
         Assert.Equal(
             ["q.new-mail", "q.e.enqueued", "q.e.attempted", "q.e.cancelled", "q.e.removed", "q.s.domain",
              "q.e.delay-notified", "q.e.deleted", "a.inspect", "a.inspected", "a.retry", "a.retry-scheduled", "a.delete", "a.delete-accepted",
-             "q.e.retry", "q.e.dropped", "q.e.notices-sent"],
+             "q.e.retry", "q.e.dropped", "q.e.notices-sent", "q.adopt-destination"],
             TunnelSerializer.Manifests.Select(m => m.Manifest));
         Assert.Equal(["q.enqueue", "q.enqueue-accepted", "q.cancel", "q.body-stored"], TunnelSerializer.Retired);
         Assert.Empty(TunnelSerializer.Retired.Intersect(TunnelSerializer.Manifests.Select(m => m.Manifest)));

@@ -108,6 +108,17 @@ public sealed class MailLog(ILogger logger, TunnelMetrics metrics)
         Line($"{domain}: destination down, no server reachable; its mail waits until {until:yyyy-MM-ddTHH:mm:ssZ}",
             ("domain", domain), ("downUntil", until));
 
+    /// <summary>
+    /// Sub-queue <paramref name="part"/> of a split domain took what sub-queue
+    /// <paramref name="reportedBy"/> found of their destination (issue 15): down until
+    /// <paramref name="until"/>, or reachable again when it is null.
+    /// </summary>
+    public void DestinationReported(string domain, int part, DateTimeOffset? until, int reportedBy) =>
+        Line(until is { } at
+                ? $"{domain} sub-queue #{part}: destination down until {at:yyyy-MM-ddTHH:mm:ssZ} (reported by sub-queue #{reportedBy}); its mail waits until then"
+                : $"{domain} sub-queue #{part}: destination reachable again (reported by sub-queue #{reportedBy}); its due mail goes now",
+            ("domain", domain), ("part", part), ("reportedBy", reportedBy), ("downUntil", until));
+
     /// <summary>A queue let go of a message without delivering it, because it is not owed any more.</summary>
     public void Dropped(MessageId id, string domain, string reason) =>
         Write(id, $"dropped from {domain} queue: {reason}", ("domain", domain), ("reason", reason));

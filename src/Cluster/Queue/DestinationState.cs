@@ -9,6 +9,12 @@ namespace Tunnel.Cluster.Queue;
 /// they do not push the backoff further (only a failed probe does). Without jitter: there is
 /// one probe per domain in the whole cluster, nobody to spread out from. Kept in memory only:
 /// after a restart the first attempt simply finds out again. Pure; the caller passes the time.
+///
+/// The sub-queues of a split domain share one destination (issue 15): what one finds out by its
+/// own attempts it tells the others (<see cref="Adopt"/>, <see cref="Cleared"/>). Told "down
+/// until T", a sub-queue that is up waits for T as if it had found out itself, but without a
+/// failed probe of its own: only its own failed probes double its backoff, so an outage is
+/// counted once in each backoff, not once per sub-queue. Told "up", a down sub-queue is up.
 /// </summary>
 public sealed class DestinationState(RetrySchedule backoff)
 {
@@ -34,6 +40,29 @@ public sealed class DestinationState(RetrySchedule backoff)
     public void ProbeNow(DateTimeOffset now)
     {
         if (DownUntil > now) DownUntil = now;
+    }
+
+    /// <summary>
+    /// A sibling sub-queue found the destination down until <paramref name="until"/>: if this
+    /// one is up, it starts nothing new until then, then probes once. One that is down already
+    /// keeps its own backoff (it found out, or was told, before). Attempts running are not touched.
+    /// </summary>
+    /// <returns>True when this changed the state: worth a log line.</returns>
+    public bool Adopt(DateTimeOffset until)
+    {
+        if (IsDown) return false;
+        DownUntil = until;
+        return true;
+    }
+
+    /// <summary>A sibling sub-queue got through: a down destination is up again, its backoff starts over.</summary>
+    /// <returns>True when this one was down: worth a log line.</returns>
+    public bool Cleared()
+    {
+        if (!IsDown) return false;
+        _failedProbes = 0;
+        DownUntil = null;
+        return true;
     }
 
     /// <returns>True when the destination went down, or a failed probe moved its next probe out: worth a log line.</returns>

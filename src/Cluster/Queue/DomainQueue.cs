@@ -76,6 +76,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         Command<InspectQueue>(Inspect);
         Command<RetryNow>(retry => Step(new QueueInput.Retry(retry.Id)));
         Command<DeleteMessage>(delete => Step(new QueueInput.Delete(delete.Id, delete.Bounce)));
+        Command<AdoptDestinationState>(told => Step(new QueueInput.DestinationReported(told.DownUntil, told.ReportedBy)));
         Command<QueueInput>(Step);
         Command<Wake>(_ =>
         {
@@ -192,6 +193,9 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
                 case QueueAction.Reply reply:
                     sender.Tell(reply.Answer);
                     break;
+                case QueueAction.ShareDestination share:
+                    TellSiblings(share.DownUntil);
+                    break;
                 case QueueAction.Log log:
                     Write(log.Entry);
                     break;
@@ -214,6 +218,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             case QueueLogEntry.Queued e: mailLog.Queued(e.Id, _domain, e.Recipients); break;
             case QueueLogEntry.Outcome e: mailLog.Outcome(e.Id, e.Disposition, e.Delay, e.DeletedSilently); break;
             case QueueLogEntry.DestinationDown e: mailLog.DestinationDown(_domain, e.Until); break;
+            case QueueLogEntry.DestinationReported e: mailLog.DestinationReported(_domain, _part, e.Until, e.ReportedBy); break;
             case QueueLogEntry.Dropped e: mailLog.Dropped(e.Id, _domain, e.Reason); break;
             case QueueLogEntry.Notified e: mailLog.Notified(e.Id, e.Kinds); break;
             case QueueLogEntry.NotBounced e: mailLog.NotBounced(e.Id, e.Reason); break;
@@ -221,6 +226,22 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
             case QueueLogEntry.OperatorDeleted e: mailLog.OperatorDeleted(e.Id, _domain, e.Bounce); break;
             case QueueLogEntry.Removed e: mailLog.Removed(e.Id, _domain); break;
         }
+    }
+
+    /// <summary>
+    /// The other sub-queues of this domain under the split as it is now (parts 0 to k − 1, not
+    /// this one) learn what this one found of the destination they share; an unsplit domain
+    /// tells nobody. A sibling with nothing queued starts for it, takes it and stops again when
+    /// idle, as any queue does: what it was told lives as long as it does.
+    /// </summary>
+    private void TellSiblings(DateTimeOffset? downUntil)
+    {
+        var parts = _settings.Split.PartsOf(_domain);
+        if (parts <= 1 || _services.Queues is not { } queues) return;
+        var region = queues();
+        for (var part = 0; part < parts; part++)
+            if (part != _part)
+                region.Tell(new AdoptDestinationState(QueueName.Of(_domain, part), downUntil, _part), ActorRefs.NoSender);
     }
 
     private void SendNotices(QueueAction.SendNotices send)

@@ -130,6 +130,9 @@ public sealed class DomainQueueMachine
             case QueueInput.OwnershipChecked checkedOwner:
                 OwnershipChecked(step, checkedOwner.Id, checkedOwner.Owned, now);
                 break;
+            case QueueInput.DestinationReported reported:
+                DestinationReported(step, reported);
+                break;
             case QueueInput.IdleCheck:
                 if (IsIdle) step.Do(new QueueAction.Passivate());
                 break;
@@ -223,8 +226,16 @@ public sealed class DomainQueueMachine
             return;
         }
         if (report.Owed) _owned.Add(id);
+        var wasDown = Destination.IsDown;
         if (Destination.AttemptEnded(report.DestinationDown, attempt.Probe, now))
+        {
             step.Log(new QueueLogEntry.DestinationDown(Destination.DownUntil!.Value));
+            step.Do(new QueueAction.ShareDestination(Destination.DownUntil));
+        }
+        else if (wasDown && !Destination.IsDown)
+        {
+            step.Do(new QueueAction.ShareDestination(null));
+        }
         // An attempt that could not tell whether the message is still owed may defer it, never end it.
         var mayEnd = _owned.Contains(id);
         var outcomes = mayEnd ? report.Outcomes : report.Outcomes.Where(o => !o.IsFinal).ToList();
@@ -309,6 +320,18 @@ public sealed class DomainQueueMachine
         _finishing[failed.Id] = now + StepRetryDelay;
         step.Do(new QueueAction.Warn(
             $"finishing {failed.Id} for {_domain}: {failed.What} failed: {failed.Reason}; trying again in {StepRetryDelay.TotalSeconds:0}s"));
+    }
+
+    /// <summary>
+    /// A sibling sub-queue's own attempts found the destination down, or up again (issue 15):
+    /// taken as this queue's own knowledge but never passed on, so reports do not echo. The
+    /// pump then does the rest: nothing new starts before a down's end, and due mail starts at
+    /// once after an up.
+    /// </summary>
+    private void DestinationReported(QueueStep step, QueueInput.DestinationReported reported)
+    {
+        var changed = reported.DownUntil is { } until ? Destination.Adopt(until) : Destination.Cleared();
+        if (changed) step.Log(new QueueLogEntry.DestinationReported(reported.DownUntil, reported.ReportedBy));
     }
 
     /// <summary>

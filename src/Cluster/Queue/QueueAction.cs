@@ -45,6 +45,12 @@ public abstract record QueueAction
     /// <summary>Something went wrong that is not about mail (storage): the node's log, as a warning.</summary>
     public sealed record Warn(string Text) : QueueAction;
 
+    /// <summary>
+    /// Tell the other sub-queues of the split domain what this queue's own attempts found: the
+    /// destination down until <paramref name="DownUntil"/>, or reachable again when it is null.
+    /// </summary>
+    public sealed record ShareDestination(DateTimeOffset? DownUntil) : QueueAction;
+
     /// <summary>The queue is empty and quiet: stop (and leave the remembered entities).</summary>
     public sealed record Passivate : QueueAction;
 }
@@ -55,6 +61,8 @@ public abstract record QueueLogEntry
     public sealed record Queued(MessageId Id, int Recipients) : QueueLogEntry;
     public sealed record Outcome(MessageId Id, RecipientOutcome Disposition, TimeSpan Delay, bool DeletedSilently = false) : QueueLogEntry;
     public sealed record DestinationDown(DateTimeOffset Until) : QueueLogEntry;
+    /// <summary>A sibling sub-queue's report was taken: down until <paramref name="Until"/>, or up again when it is null.</summary>
+    public sealed record DestinationReported(DateTimeOffset? Until, int ReportedBy) : QueueLogEntry;
     public sealed record Dropped(MessageId Id, string Reason) : QueueLogEntry;
     public sealed record Notified(MessageId Id, string Kinds) : QueueLogEntry;
     public sealed record NotBounced(MessageId Id, string Reason) : QueueLogEntry;

@@ -46,6 +46,12 @@ public abstract record QueueInput
     /// <summary>Whether the outbox still holds this domain's reference to the message.</summary>
     public sealed record OwnershipChecked(MessageId Id, bool Owned) : QueueInput;
 
+    /// <summary>
+    /// A sibling sub-queue of the split domain (part <paramref name="ReportedBy"/>) found the
+    /// destination down until <paramref name="DownUntil"/>, or reachable again when it is null.
+    /// </summary>
+    public sealed record DestinationReported(DateTimeOffset? DownUntil, int ReportedBy) : QueueInput;
+
     /// <summary>Nothing has happened for a while: stop if idle.</summary>
     public sealed record IdleCheck : QueueInput;
 }

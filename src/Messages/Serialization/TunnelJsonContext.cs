@@ -33,6 +33,7 @@ namespace Tunnel.Messages.Serialization;
 [JsonSerializable(typeof(RetryScheduled))]
 [JsonSerializable(typeof(DeleteMessage))]
 [JsonSerializable(typeof(DeleteAccepted))]
+[JsonSerializable(typeof(AdoptDestinationState))]
 internal sealed partial class TunnelJsonContext : JsonSerializerContext;
 
 /// <summary>A mailbox is written as its address text ("local@domain").</summary>

@@ -41,6 +41,7 @@ public sealed class TunnelSerializer(ExtendedActorSystem system) : SerializerWit
         (typeof(RetryRequested), "q.e.retry"),
         (typeof(MessageDropped), "q.e.dropped"),
         (typeof(NoticesSent), "q.e.notices-sent"),
+        (typeof(AdoptDestinationState), "q.adopt-destination"),
     ];
 
     private static readonly Dictionary<Type, string> ManifestByType = Manifests.ToDictionary(m => m.Type, m => m.Manifest);

@@ -235,4 +235,104 @@ public sealed class DomainQueueMachineTests
         world.Settle();
         world.CheckOutcome();
     }
+
+    // Issue 15: the sub-queues of a split domain share the destination-down state.
+
+    [Fact]
+    public void A_sub_queue_tells_its_siblings_when_its_own_attempts_find_the_destination_down_and_back()
+    {
+        var world = new QueueWorld(seed: 11);
+        for (var i = 0; i < 4; i++) world.Apply(OneRecipient);
+        world.Apply(new Durable(10));
+        Assert.Equal(2, world.Machine!.InFlight.Count);
+
+        world.Apply(new FinishAttempt(0, AttemptOutcome.Down));
+        world.Apply(new FinishAttempt(0, AttemptOutcome.Down)); // the same outage: not told again
+        world.Apply(new Durable(10));
+        var downUntil = world.Now + QueueWorld.Settings.Retry.First;
+        Assert.Equal([downUntil], world.Shared);
+
+        world.Apply(new Advance(5));
+        world.Apply(new Durable(10));
+        world.Apply(new FinishAttempt(0, AttemptOutcome.Down)); // its probe failed: the next probe is further out
+        world.Apply(new Durable(10));
+        Assert.Equal([downUntil, world.Now + TimeSpan.FromMinutes(10)], world.Shared);
+
+        world.Apply(new Advance(10));
+        world.Apply(new Durable(10));
+        world.Apply(new FinishAttempt(0, AttemptOutcome.Delivered)); // the probe got through
+        world.Apply(new Durable(10));
+        Assert.Equal(3, world.Shared.Count);
+        Assert.Null(world.Shared[^1]);
+
+        world.Settle(); // attempts that get through while it is up tell nobody
+        Assert.Equal(3, world.Shared.Count);
+        world.CheckOutcome();
+    }
+
+    [Fact]
+    public void Told_down_a_sub_queue_starts_nothing_until_then_and_then_probes_once()
+    {
+        var world = new QueueWorld(seed: 12);
+        world.Apply(new SiblingDown(Minutes: 10));
+        world.Apply(new Durable(10));
+        for (var i = 0; i < 4; i++) world.Apply(OneRecipient);
+        world.Apply(new Durable(10));
+        Assert.Equal(QueueWorld.Start.AddMinutes(10), world.Machine!.Destination.DownUntil);
+        Assert.Empty(world.Machine.InFlight);
+        Assert.Equal(QueueWorld.Start.AddMinutes(10), world.Machine.NextWakeUp());
+
+        world.Apply(new Advance(9));
+        world.Apply(new Durable(10));
+        Assert.Empty(world.Machine.InFlight);
+        world.Apply(new Advance(1));
+        world.Apply(new Durable(10));
+        Assert.Single(world.Machine.InFlight); // one probe, not the concurrency
+
+        // Its own probe fails: the wait doubles once, as the reporter's own would (5 → 10 min);
+        // the report was not a failed probe of its own, so not twice (20 min). It tells the others.
+        world.Apply(new FinishAttempt(0, AttemptOutcome.Down));
+        world.Apply(new Durable(10));
+        Assert.Equal(world.Now + TimeSpan.FromMinutes(10), world.Machine.Destination.DownUntil);
+        Assert.Equal([world.Now + TimeSpan.FromMinutes(10)], world.Shared);
+    }
+
+    [Fact]
+    public void Told_up_a_down_sub_queue_starts_its_due_mail_at_once()
+    {
+        var world = new QueueWorld(seed: 13);
+        for (var i = 0; i < 4; i++) world.Apply(OneRecipient);
+        world.Apply(new Durable(10));
+        world.Apply(new FinishAttempt(0, AttemptOutcome.Down));
+        world.Apply(new FinishAttempt(0, AttemptOutcome.Down));
+        world.Apply(new Durable(10));
+        world.Apply(new Advance(1));
+        world.Apply(new Durable(10));
+        Assert.Empty(world.Machine!.InFlight); // two messages are due, but it is down for 4 more minutes
+
+        world.Apply(new SiblingUp());
+        world.Apply(new Durable(10));
+
+        Assert.Null(world.Machine.Destination.DownUntil);
+        Assert.Equal(2, world.Machine.InFlight.Count); // the concurrency, at once
+        Assert.Single(world.Shared); // its own "down", never the report it was given
+        world.Settle();
+        world.CheckOutcome();
+    }
+
+    [Fact]
+    public void Told_down_an_idle_sub_queue_starts_takes_it_and_stops_again()
+    {
+        var world = new QueueWorld(seed: 14);
+        world.Apply(new SiblingDown(Minutes: 40));
+        Assert.NotNull(world.Machine);
+        Assert.NotNull(world.Machine!.Destination.DownUntil);
+
+        world.Apply(new Durable(10));
+        world.Apply(new FinishWork(0, Success: true)); // its outbox scan: nothing for it
+        world.Apply(new Idle());
+        world.Apply(new Durable(10));
+
+        Assert.Null(world.Machine);
+    }
 }

@@ -31,6 +31,12 @@ public abstract record QueueOp
     /// <summary>A notice about a message arrives again, maybe long after it left (a retried send, a buffered shard message).</summary>
     public sealed record LateNotice(int Pick) : QueueOp;
 
+    /// <summary>A sibling sub-queue of the split domain found the destination down for this many minutes from now (issue 15).</summary>
+    public sealed record SiblingDown(int Minutes) : QueueOp;
+
+    /// <summary>A sibling sub-queue of the split domain got through to the destination (issue 15).</summary>
+    public sealed record SiblingUp : QueueOp;
+
     public sealed record Sweep : QueueOp;
     public sealed record Snapshot : QueueOp;
     public sealed record Idle : QueueOp;
@@ -71,6 +77,8 @@ public static class QueueHistories
             (1, from pick in Gen.Choose(0, 9) from bounce in ArbMap.Default.GeneratorFor<bool>() select (QueueOp)new QueueOp.Delete(pick, bounce)),
             (2, Gen.Choose(0, 9).Select(p => (QueueOp)new QueueOp.OtherRelease(p))),
             (1, Gen.Choose(0, 9).Select(p => (QueueOp)new QueueOp.LateNotice(p))),
+            (2, Gen.Elements(0, 1, 5, 10, 40).Select(m => (QueueOp)new QueueOp.SiblingDown(m))),
+            (2, Gen.Constant((QueueOp)new QueueOp.SiblingUp())),
             (1, Gen.Constant((QueueOp)new QueueOp.Sweep())),
             (1, Gen.Constant((QueueOp)new QueueOp.Snapshot())),
             (2, Gen.Constant((QueueOp)new QueueOp.Idle())),
@@ -98,9 +106,11 @@ public static class QueueHistories
 /// recipients, sometimes sharing the body with other domains, sometimes with the notice to the
 /// queue lost), attempt outcomes of every kind (delivered, deferred, failed, destination down,
 /// internal failure, cut off by a crash), storage failures, operator retries and deletions,
-/// late repeated notices, snapshots, passivation and crashes with recovery from only what was
-/// durable. After every operation: slots never exceed the limit and never leak, and a queue
-/// with work has something under way or a timer set. After the world settles: every recipient
+/// late repeated notices, sibling sub-queues reporting the destination down or up (issue 15),
+/// snapshots, passivation and crashes with recovery from only what was durable. After every
+/// operation: slots never exceed the limit and never leak, a queue with work has something
+/// under way or a timer set, no attempt starts while the destination is down before its
+/// backoff ends, and a sibling's report is never passed on. After the world settles: every recipient
 /// of every accepted message ended once (delivered, bounced with a DSN where NOTIFY asks, or
 /// deleted), at most one DSN per (message, domain, kind), and nothing of it is left in the
 /// spool or the journal. A failure prints FsCheck's replay seed, the world's seed and the

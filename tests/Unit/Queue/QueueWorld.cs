@@ -49,6 +49,8 @@ public sealed class QueueWorld
     public Dictionary<(MessageId Id, Mailbox Recipient), int> Delivered { get; } = new();
     public Dictionary<(MessageId Id, string Domain, string Kind), List<Mailbox>> Dsns { get; } = new();
     public Dictionary<(MessageId Id, Mailbox Recipient), (RecipientOutcome Outcome, bool Silent)> Ledger { get; } = new();
+    /// <summary>What the queue told its sibling sub-queues, in order: down until a time, or up (null).</summary>
+    public List<DateTimeOffset?> Shared { get; } = [];
     public int Duplicates => Delivered.Values.Sum(n => Math.Max(0, n - 1));
     public IReadOnlyList<string> Trace => _trace;
 
@@ -90,6 +92,8 @@ public sealed class QueueWorld
             case QueueOp.Delete delete: if (Accepted.Count > 0) Feed(new QueueInput.Delete(Pick(Accepted.Keys.ToList(), delete.Pick), delete.Bounce)); break;
             case QueueOp.OtherRelease other: OtherDomainReleases(other.Pick); break;
             case QueueOp.LateNotice late: if (Accepted.Count > 0) Feed(new QueueInput.Arrived(Accepted[Pick(Accepted.Keys.ToList(), late.Pick)])); break;
+            case QueueOp.SiblingDown down: Feed(new QueueInput.DestinationReported(Now + TimeSpan.FromMinutes(down.Minutes), ReportedBy: 1)); break;
+            case QueueOp.SiblingUp: Feed(new QueueInput.DestinationReported(null, ReportedBy: 1)); break;
             case QueueOp.Sweep: Sweep(TimeSpan.FromMinutes(1)); break;
             case QueueOp.Snapshot: TakeSnapshot(); break;
             case QueueOp.Idle: if (Machine is not null) Feed(new QueueInput.IdleCheck()); break;
@@ -184,15 +188,23 @@ public sealed class QueueWorld
 
     // ---------------------------------------------------------------- the actor's plumbing
 
-    /// <summary>An input to the queue, as the actor handles it; a stopped queue starts for mail and drops the rest (dead letters).</summary>
+    /// <summary>
+    /// An input to the queue, as the actor handles it; a stopped queue starts for mail and for a
+    /// sibling's report (the shard starts the entity for any message to it) and drops the rest
+    /// (dead letters, or the operator's answer "not here").
+    /// </summary>
     public void Feed(QueueInput input)
     {
         if (Machine is null)
         {
-            if (input is not QueueInput.Arrived) return;
+            if (input is not (QueueInput.Arrived or QueueInput.DestinationReported)) return;
             StartQueue();
         }
         var step = Machine!.Handle(input, Now);
+        if (input is QueueInput.DestinationReported && step.Actions.OfType<QueueAction.ShareDestination>().Any())
+            throw new ModelViolation("a sibling's report was passed on: reports would echo between sub-queues");
+        if (Machine.Destination.DownUntil > Now && step.Actions.OfType<QueueAction.StartAttempt>().Any())
+            throw new ModelViolation($"an attempt started while the destination is down until {Machine.Destination.DownUntil:HH:mm:ss}");
         if (step.Events.Count > 0 || step.Actions.Count > 0)
             _trace.Add($"    {Name(input)} → {string.Join(", ", step.Events.Select(Name).Concat(step.Actions.Where(a => a is not QueueAction.Log).Select(Name)))}");
         if (step.Events.Count == 0 && _pending.Count == 0) Run(step.Actions);
@@ -228,6 +240,7 @@ public sealed class QueueWorld
                         .Select(r => r.Value.Mail).OrderBy(m => m.ReceivedAt).Take(scan.Limit).ToList()));
                     break;
                 case QueueAction.MarkAdopted mark: _marks.Add(mark.Id); break;
+                case QueueAction.ShareDestination share: Shared.Add(share.DownUntil); break;
                 case QueueAction.CheckOwned check: _work.Add(new Work.Check(check.Id)); break;
                 case QueueAction.SendNotices send: _work.Add(new Work.Notices(send)); break;
                 case QueueAction.SendDelayNotice send: _work.Add(new Work.DelayNotice(send)); break;
