@@ -107,6 +107,7 @@ public sealed class TunnelNode : IAsyncDisposable
             var courier = new Courier(spool, resolver, routing, sender,
                 new DestinationTls(tlsPolicy, new MtaStsPolicies(resolver, tlsPolicy, spool), resolver),
                 (domain, mode, problem) => mailLog.MtaStsFailure(domain, mode.ToString().ToLowerInvariant(), problem));
+            system.ActorOf(SplitRegistry.Props(settings.Queue.Split), SplitRegistry.Name);
             var queueServices = new QueueServices(settings.Queue, spool, courier, new Bouncer(spool, outbox, settings.Queue), mailLog)
             {
                 Queues = queueRegion,

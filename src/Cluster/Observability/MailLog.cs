@@ -119,6 +119,10 @@ public sealed class MailLog(ILogger logger, TunnelMetrics metrics)
                 : $"{domain} sub-queue #{part}: destination reachable again (reported by sub-queue #{reportedBy}); its due mail goes now",
             ("domain", domain), ("part", part), ("reportedBy", reportedBy), ("downUntil", until));
 
+    /// <summary>The domain's split grew with its backlog, or went back (issue 15, split-growth): new mail goes over <paramref name="parts"/> sub-queues.</summary>
+    public void SplitChanged(string domain, int parts, string why) =>
+        Line($"{domain}: {parts} sub-queue(s) for new mail ({why})", ("domain", domain), ("parts", parts), ("reason", why));
+
     /// <summary>A queue let go of a message without delivering it, because it is not owed any more.</summary>
     public void Dropped(MessageId id, string domain, string reason) =>
         Write(id, $"dropped from {domain} queue: {reason}", ("domain", domain), ("reason", reason));

@@ -25,6 +25,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
 {
     private sealed record Wake;
     private sealed record FlushMarks;
+    /// <summary>Sub-queue 0 looks at its backlog (split-growth); does not keep an idle queue from passivating.</summary>
+    private sealed record CheckGrowth : INotInfluenceReceiveTimeout;
 
     /// <summary>Adoption marks wait this long, so a message delivered at once never needs one.</summary>
     private static readonly TimeSpan MarkDelay = TimeSpan.FromSeconds(5);
@@ -41,6 +43,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private DateTimeOffset? _wakeAt;
     private long _eventsSinceSnapshot;
     private bool _passivating;
+    private readonly SplitGrowth? _growth;
 
     public static Props Props(string queue, QueueServices services) =>
         Akka.Actor.Props.Create<DomainQueue>(queue, services);
@@ -56,6 +59,8 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         _machine = new DomainQueueMachine(_domain, services.Settings, Random.Shared.NextDouble);
         // Sub-queue 0 is the plain queue: its journal is the one the domain always had.
         PersistenceId = $"domain-queue-{queue}";
+        // Sub-queue 0 decides for its domain whether the split grows with the backlog.
+        _growth = _part == 0 && _settings.SplitGrowth.Enabled ? new SplitGrowth(_settings.SplitGrowth) : null;
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -69,6 +74,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ =>
         {
             SetReceiveTimeout(_settings.PassivateAfter);
+            if (_growth is not null) Timers.StartPeriodicTimer("split-growth", new CheckGrowth(), _settings.SplitGrowth.CheckEvery);
             Step(new QueueInput.Recovered());
         });
 
@@ -78,6 +84,7 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         Command<DeleteMessage>(delete => Step(new QueueInput.Delete(delete.Id, delete.Bounce)));
         Command<AdoptDestinationState>(told => Step(new QueueInput.DestinationReported(told.DownUntil, told.ReportedBy)));
         Command<QueueInput>(Step);
+        Command<CheckGrowth>(_ => ObserveBacklog());
         Command<Wake>(_ =>
         {
             _wakeAt = null;
@@ -308,6 +315,10 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
     private void Passivate()
     {
         _passivating = true;
+        // An idle domain needs no grown split: new mail starts again from the configured one.
+        var split = _settings.Split;
+        if (_growth is not null && split.PartsOf(_domain) > split.ConfiguredPartsOf(_domain))
+            TellSplitRegistry(split.ConfiguredPartsOf(_domain), "its queue is empty and idle");
         if (_eventsSinceSnapshot == 0)
         {
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
@@ -315,6 +326,36 @@ public sealed class DomainQueue : ReceivePersistentActor, IWithTimers
         }
         _eventsSinceSnapshot = 0;
         SaveSnapshot(_machine.State.ToSnapshot());
+    }
+
+    /// <summary>
+    /// Split-growth: counts the due messages no attempt has taken (up to what makes a backlog)
+    /// and lets the rule decide whether the domain's split doubles or halves now.
+    /// </summary>
+    private void ObserveBacklog()
+    {
+        var now = Now;
+        var settings = _settings.SplitGrowth;
+        var enough = (long)settings.BacklogPerSlot * _settings.ConcurrencyPerDomain + 1;
+        var waiting = 0;
+        foreach (var message in _machine.State.ByNextAttempt)
+        {
+            if (message.NextAttemptAt > now || waiting >= enough) break;
+            if (!_machine.InFlight.ContainsKey(message.Id)) waiting++;
+        }
+        var split = _settings.Split;
+        var (configured, current) = (split.ConfiguredPartsOf(_domain), split.PartsOf(_domain));
+        if (_growth!.Observe(configured, current, waiting, _settings.ConcurrencyPerDomain, now) is not { } parts) return;
+        TellSplitRegistry(parts, parts > current
+            ? $"more than {settings.BacklogPerSlot} due messages per attempt slot waiting in sub-queue 0 for {settings.After.TotalSeconds:0.#} s"
+            : $"no backlog for {settings.ShrinkAfter.TotalSeconds:0.#} s");
+    }
+
+    private void TellSplitRegistry(int parts, string why)
+    {
+        _services.MailLog.SplitChanged(_domain, parts, why);
+        Context.System.ActorSelection($"/user/{SplitRegistry.Name}")
+            .Tell(new SplitRegistry.Grow(_domain, parts, _settings.Split.ConfiguredPartsOf(_domain), why));
     }
 
     private void StopIfPassivating()

@@ -33,4 +33,7 @@ public sealed record QueueSettings(
 
     /// <summary>How many sub-queues each destination domain's new mail is spread over (<c>tunnel.queue.split</c>, <c>split-default</c>).</summary>
     public QueueSplit Split { get; init; } = QueueSplit.None;
+
+    /// <summary>Whether and how a domain's split grows with its backlog (<c>tunnel.queue.split-growth</c>).</summary>
+    public SplitGrowthSettings SplitGrowth { get; init; } = SplitGrowthSettings.Off;
 }

@@ -33,8 +33,24 @@ public sealed class QueueSplit
 
     public IReadOnlyDictionary<string, int> Domains => _domains;
 
-    /// <summary>How many sub-queues <paramref name="domain"/> has for new mail.</summary>
-    public int PartsOf(string domain) => _domains.TryGetValue(domain, out var parts) ? parts : Default;
+    // Counts grown with a backlog (split-growth), as the cluster's replicated registry last said.
+    private volatile IReadOnlyDictionary<string, int> _grown = new Dictionary<string, int>();
+
+    /// <summary>How many sub-queues <paramref name="domain"/> has by configuration.</summary>
+    public int ConfiguredPartsOf(string domain) => _domains.TryGetValue(domain, out var parts) ? parts : Default;
+
+    /// <summary>How many sub-queues <paramref name="domain"/> has for new mail: the configured count, or more where it grew.</summary>
+    public int PartsOf(string domain)
+    {
+        var configured = ConfiguredPartsOf(domain);
+        return _grown.TryGetValue(domain, out var grown) && grown > configured ? Math.Min(grown, Max) : configured;
+    }
+
+    /// <summary>The counts grown with a backlog, as the cluster agrees on them now (<see cref="SplitRegistry"/>).</summary>
+    public IReadOnlyDictionary<string, int> Grown => _grown;
+
+    /// <summary>Replaces the grown counts (the registry's replicated state changed).</summary>
+    public void SetGrown(IReadOnlyDictionary<string, int> grown) => _grown = grown;
 
     /// <summary>The sub-queue new mail with <paramref name="id"/> to <paramref name="domain"/> goes to: 0 to parts − 1.</summary>
     public int PartOf(MessageId id, string domain) => Part(id, PartsOf(domain));

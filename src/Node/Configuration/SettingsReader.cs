@@ -129,6 +129,12 @@ public sealed class SettingsReader
             SweepInterval = Duration("tunnel.queue.sweep-interval"),
             OrphanAge = Duration("tunnel.queue.orphan-age"),
             Split = new QueueSplit(Math.Clamp(Int("tunnel.queue.split-default", min: 1, max: QueueSplit.Max), 1, QueueSplit.Max), Splits("tunnel.queue.split")),
+            SplitGrowth = new SplitGrowthSettings(
+                Boolean("tunnel.queue.split-growth.enabled"),
+                Int("tunnel.queue.split-growth.backlog-per-slot", min: 1),
+                Duration("tunnel.queue.split-growth.after"),
+                Duration("tunnel.queue.split-growth.shrink-after"),
+                Int("tunnel.queue.split-growth.max", min: 1, max: QueueSplit.Max)),
         };
 
         var provider = String("tunnel.storage.provider");
