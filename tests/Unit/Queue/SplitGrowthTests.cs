@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Tunnel.Cluster.Queue;
 using Xunit;
 
@@ -75,4 +77,73 @@ public sealed class SplitGrowthTests
         Assert.Null(off.Observe(1, 1, 1000, Slots, T0));
         Assert.Null(off.Observe(1, 1, 1000, Slots, T0.AddHours(1)));
     }
+}
+
+/// <summary>
+/// Model test of the split-growth rule: random histories of backlog observations (waiting counts
+/// and time steps) for random settings and configured counts. After every observation: the count
+/// stays between the configured one and the cap, changes only by doubling (capped) or halving
+/// (floored), grows only after a backlog that lasted <c>after</c> without a break since the last
+/// change or its start, and shrinks only after <c>shrink-after</c> with nothing waiting.
+/// FsCheck prints its replay seed and the shrunk history on failure.
+/// </summary>
+public sealed class SplitGrowthModelTests
+{
+    public sealed record Step(int Waiting, int Seconds);
+
+    public sealed record History(int Configured, int Max, int PerSlot, int AfterSeconds, int ShrinkSeconds, IReadOnlyList<Step> Steps)
+    {
+        public override string ToString() =>
+            $"configured {Configured}, max {Max}, per-slot {PerSlot}, after {AfterSeconds}s, shrink-after {ShrinkSeconds}s: "
+            + string.Join(" ", Steps.Select(s => $"+{s.Seconds}s:{s.Waiting}"));
+    }
+
+    private static Arbitrary<History> Histories() => Arb.From(
+        from configured in Gen.Choose(1, 4)
+        from max in Gen.Choose(1, 16)
+        from perSlot in Gen.Choose(1, 10)
+        from after in Gen.Choose(1, 300)
+        from shrink in Gen.Choose(1, 3600)
+        from steps in (from waiting in Gen.Frequency((3, Gen.Constant(0)), (2, Gen.Choose(1, 20)), (5, Gen.Choose(0, 500)))
+                       from seconds in Gen.Frequency((5, Gen.Choose(0, 60)), (2, Gen.Choose(60, 4000)))
+                       select new Step(waiting, seconds)).ListOf()
+        select new History(configured, max, perSlot, after, shrink, steps.ToList()));
+
+    [Fact]
+    public void Every_history_keeps_the_growth_invariants() =>
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(2000), Prop.ForAll(Histories(), history =>
+        {
+            const int slots = 3;
+            var settings = new SplitGrowthSettings(true, history.PerSlot, TimeSpan.FromSeconds(history.AfterSeconds),
+                TimeSpan.FromSeconds(history.ShrinkSeconds), history.Max);
+            var rule = new SplitGrowth(settings);
+            var now = DateTimeOffset.UnixEpoch;
+            var current = history.Configured;
+            DateTimeOffset? backlogSince = null, quietSince = null;
+            foreach (var step in history.Steps)
+            {
+                now += TimeSpan.FromSeconds(step.Seconds);
+                var backlog = step.Waiting > history.PerSlot * slots;
+                backlogSince = backlog ? backlogSince ?? now : null;
+                quietSince = step.Waiting == 0 ? quietSince ?? now : null;
+                var next = rule.Observe(history.Configured, current, step.Waiting, slots, now);
+                if (next is not { } parts) continue;
+                var ceiling = Math.Max(history.Configured, Math.Min(history.Max, QueueSplit.Max));
+                if (parts > current)
+                {
+                    Assert.True(backlog && now - backlogSince >= settings.After, $"grew without a lasting backlog: {history}");
+                    Assert.Equal(Math.Min(current * 2, ceiling), parts);
+                    backlogSince = now;
+                }
+                else
+                {
+                    Assert.True(parts < current, $"a change that changes nothing: {history}");
+                    Assert.True(step.Waiting == 0 && now - quietSince >= settings.ShrinkAfter, $"shrank without a quiet hour: {history}");
+                    Assert.Equal(Math.Max(history.Configured, current / 2), parts);
+                    quietSince = now;
+                }
+                Assert.InRange(parts, history.Configured, ceiling);
+                current = parts;
+            }
+        }));
 }
