@@ -38,9 +38,6 @@ public sealed class SmtpSender : IDisposable
 
     public OutboundSettings Settings => _settings;
 
-    /// <summary>Connections this node may keep open to one next-hop address now.</summary>
-    public int PerAddressLimit => _slots.PerAddress;
-
     /// <summary>
     /// The cluster has <paramref name="members"/> members: with a cluster-wide per-address limit,
     /// this node's share of it becomes its per-address limit (<see cref="ClusterShare"/>);
