@@ -52,26 +52,17 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 if (options.Scenario == BenchOptions.FailoverScenario)
 {
     var failover = await FailoverScenario.RunAsync(options, cancel.Token);
-    var failoverFile = ResultsFile.Write(options, args, failover, started);
-    Console.WriteLine(failover.Summary());
-    LoadScenario.Log($"results: {failoverFile}");
-    return failover.Failed ? 1 : 0;
+    return Finish(failover, failover.Summary(), failover.Failed);
 }
 if (options.Scenario == BenchOptions.VersusScenario)
 {
     var versus = await VersusScenario.RunAsync(options, cancel.Token);
-    var versusFile = ResultsFile.Write(options, args, versus, started);
-    Console.WriteLine(versus.Summary());
-    LoadScenario.Log($"results: {versusFile}");
-    return versus.Failed ? 1 : 0;
+    return Finish(versus, versus.Summary(), versus.Failed);
 }
 if (options.Scenario == BenchOptions.ScaleScenario)
 {
     var scale = await new ScaleScenario(options).RunAsync(cancel.Token);
-    var scaleFile = ResultsFile.Write(options, args, scale, started);
-    Console.WriteLine(scale.Summary());
-    LoadScenario.Log($"results: {scaleFile}");
-    return scale.Failed ? 1 : 0;
+    return Finish(scale, scale.Summary(), scale.Failed);
 }
 await using var rig = await BenchRig.StartAsync(options);
 
@@ -119,8 +110,14 @@ if (rig.Node is not null)
         LoadScenario.Log("the node did not stop within a minute of SIGTERM; it is killed"); // by the rig's disposal
     }
 }
-var file = ResultsFile.Write(options, args, result, started);
-Console.WriteLine(summary);
-LoadScenario.Log($"results: {file}");
-return failed ? 1 : 0;
+return Finish(result, summary, failed);
+
+// The results file, the summary on standard output, and the exit code: 1 when the run failed.
+int Finish(object outcome, string text, bool hasFailed)
+{
+    var file = ResultsFile.Write(options, args, outcome, started);
+    Console.WriteLine(text);
+    LoadScenario.Log($"results: {file}");
+    return hasFailed ? 1 : 0;
+}
 #endif

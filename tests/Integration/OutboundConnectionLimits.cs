@@ -37,6 +37,13 @@ public sealed class OutboundConnectionLimits
     private static RecipientStatus Delivered(TransactionResult result) =>
         Assert.Single(Assert.IsType<TransactionCompleted>(result).Outcomes).Status;
 
+    /// <summary>The two deliveries the address allows are in their transactions; then the server answers everything.</summary>
+    private static async Task ReleaseOnceTwoAreHeldAsync(SinkMx sink)
+    {
+        await Eventually.Until(() => sink.HeldReplies >= 2, Wait, "two deliveries in flight");
+        sink.ReleaseReplies();
+    }
+
     [Fact]
     public async Task Sends_beyond_the_per_address_limit_wait_for_a_connection()
     {
@@ -45,8 +52,7 @@ public sealed class OutboundConnectionLimits
         using var sender = new SmtpSender(Settings(perAddress: 2));
 
         var sends = Enumerable.Range(0, 5).Select(n => SendAsync(sender, sink, n)).ToList();
-        await Eventually.Until(() => sink.HeldReplies >= 2, Wait, "two deliveries in flight");
-        sink.ReleaseReplies();
+        await ReleaseOnceTwoAreHeldAsync(sink);
 
         foreach (var send in sends) Assert.Equal(RecipientStatus.Delivered, Delivered(await send.WaitAsync(Wait)));
         Assert.Equal(5, (await sink.WaitForMessagesAsync(5, Wait)).Count);
@@ -66,8 +72,7 @@ public sealed class OutboundConnectionLimits
         using var sender = new SmtpSender(Settings(perAddress: 2));
 
         var sends = Enumerable.Range(0, 10).Select(n => SendAsync(sender, sink, n)).ToList();
-        await Eventually.Until(() => sink.HeldReplies >= 2, Wait, "two deliveries in flight");
-        sink.ReleaseReplies();
+        await ReleaseOnceTwoAreHeldAsync(sink);
 
         foreach (var send in sends) Assert.Equal(RecipientStatus.Delivered, Delivered(await send.WaitAsync(Wait)));
         Assert.Equal(10, (await sink.WaitForMessagesAsync(10, Wait)).Count);
@@ -89,8 +94,7 @@ public sealed class OutboundConnectionLimits
         using var sender = new SmtpSender(Settings(perAddress: 2));
 
         var sends = Enumerable.Range(0, 12).Select(n => SendAsync(sender, sink, n, n % 3 == 0 ? "b.sink.test" : "a.sink.test")).ToList();
-        await Eventually.Until(() => sink.HeldReplies >= 2, Wait, "two deliveries in flight");
-        sink.ReleaseReplies();
+        await ReleaseOnceTwoAreHeldAsync(sink);
 
         foreach (var send in sends) Assert.Equal(RecipientStatus.Delivered, Delivered(await send.WaitAsync(Wait)));
         Assert.Equal(12, (await sink.WaitForMessagesAsync(12, Wait)).Count);

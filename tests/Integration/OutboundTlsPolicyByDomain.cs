@@ -33,8 +33,7 @@ public sealed class OutboundTlsPolicyByDomain
 
         var id = TunnelWorld.QueueId(await world.SendAsync(TunnelWorld.Sender, ["user@example.com"]));
 
-        await world.WaitForLogAsync(l => l.Contains($"{id}: to=<user@example.com>") && l.Contains("status=sent"), "the delivery");
-        Assert.Contains("family=ipv6, tls=none, delay=", world.LogLine(l => l.Contains($"{id}: to=<user@example.com>") && l.Contains("status=sent")));
+        Assert.Contains("family=ipv6, tls=none, delay=", await world.SentLineAsync(id));
         Assert.Null(Assert.Single(world.ExampleCom.Messages).TlsProtocol);
         Assert.Equal(2, world.ExampleCom.ConnectionCount);
     }

@@ -70,6 +70,14 @@ public sealed class TunnelWorld : IAsyncDisposable
 
     public string LogLine(Func<string, bool> line) => Tunnel.MailLog.Lines.First(line);
 
+    /// <summary>Waits for the mail-log line that says <paramref name="id"/> was sent to <paramref name="to"/>, and returns it.</summary>
+    public async Task<string> SentLineAsync(string id, string to = "user@example.com")
+    {
+        bool Sent(string l) => l.Contains($"{id}: to=<{to}>") && l.Contains("status=sent");
+        await WaitForLogAsync(Sent, "the delivery");
+        return LogLine(Sent);
+    }
+
     /// <summary>The DSN that reached the sender's MX, parsed with MimeKit.</summary>
     public async Task<(ReceivedMail Envelope, MimeMessage Message)> WaitForDsnAsync(int count = 1, int seconds = 30)
     {

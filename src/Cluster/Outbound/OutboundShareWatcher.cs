@@ -9,7 +9,8 @@ namespace Tunnel.Cluster.Outbound;
 /// (<c>tunnel.outbound.cluster-connections-per-address</c>, <see cref="ClusterShare"/>): on
 /// every membership change it counts the members (all but those removed: a node that is
 /// unreachable, joining or leaving may still be sending) and tells the sender, logging each new
-/// share. Started only when the setting is on.
+/// share (reachability changes nothing: an unreachable member still counts). Started only when
+/// the setting is on.
 /// </summary>
 public sealed class OutboundShareWatcher : ReceiveActor
 {
@@ -23,13 +24,12 @@ public sealed class OutboundShareWatcher : ReceiveActor
     {
         _sender = sender;
         Receive<ClusterEvent.IMemberEvent>(_ => Recount());
-        Receive<ClusterEvent.IReachabilityEvent>(_ => Recount());
         Receive<ClusterEvent.CurrentClusterState>(_ => Recount());
     }
 
     protected override void PreStart() =>
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+            typeof(ClusterEvent.IMemberEvent));
 
     protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 
